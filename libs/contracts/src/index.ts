@@ -1,0 +1,34 @@
+/**
+ * The contracts of Mirage Mesh: protobuf messages generated from proto/mirage/v1 and the pinned
+ * verdict JSON.
+ *
+ * ```ts
+ * import { create } from "@bufbuild/protobuf";
+ * import { VerdictSchema, Label, DecidedBy, verdictToJson } from "@mirage/contracts";
+ * const json = verdictToJson(create(VerdictSchema, { label: Label.NEEDS_REVIEW, decidedBy: DecidedBy.TRIAGE }));
+ * ```
+ */
+export {
+  Band,
+  DecidedBy,
+  Label,
+  ReasoningMode,
+  ReasoningStage,
+  EvidenceSchema,
+  ReasoningSchema,
+  ReasoningStepSchema,
+  ModelVersionsSchema,
+  TimingsSchema,
+  VerdictSchema,
+  file_mirage_v1_verdict,
+} from "./gen/mirage/v1/verdict_pb.js";
+export type {
+  Evidence,
+  Reasoning,
+  ReasoningStep,
+  ModelVersions,
+  Timings,
+  Verdict,
+} from "./gen/mirage/v1/verdict_pb.js";
+export { evidenceJsonSchema, verdictFromJson, verdictJsonSchema, verdictToJson } from "./verdict-json.js";
+export type { VerdictJson } from "./verdict-json.js";
