@@ -30,5 +30,30 @@ export type {
   Timings,
   Verdict,
 } from "./gen/mirage/v1/verdict_pb.js";
+export { Policy, UploadEventSchema, file_mirage_v1_upload } from "./gen/mirage/v1/upload_pb.js";
+export type { UploadEvent } from "./gen/mirage/v1/upload_pb.js";
+export { AnalysisMode, file_mirage_v1_analysis_mode } from "./gen/mirage/v1/analysis_mode_pb.js";
+export {
+  TriageService,
+  ClassifyRequestSchema,
+  ClassifyResponseSchema,
+  TriageTimingsSchema,
+  file_mirage_v1_triage,
+} from "./gen/mirage/v1/triage_pb.js";
+export type { ClassifyRequest, ClassifyResponse, TriageTimings } from "./gen/mirage/v1/triage_pb.js";
+export {
+  ReasoningService,
+  AnalyzeRequestSchema,
+  AnalyzeResponseSchema,
+  AnalyzeStreamRequestSchema,
+  AnalyzeStreamResponseSchema,
+  file_mirage_v1_reasoning,
+} from "./gen/mirage/v1/reasoning_pb.js";
+export type {
+  AnalyzeRequest,
+  AnalyzeResponse,
+  AnalyzeStreamRequest,
+  AnalyzeStreamResponse,
+} from "./gen/mirage/v1/reasoning_pb.js";
 export { evidenceJsonSchema, verdictFromJson, verdictJsonSchema, verdictToJson } from "./verdict-json.js";
 export type { VerdictJson } from "./verdict-json.js";

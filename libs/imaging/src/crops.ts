@@ -15,7 +15,12 @@ export interface Crop {
  * Images smaller than `size` yield one crop at the origin (padded by {@link extractCrop}).
  * Training and serving share this placement; keep it in step with training/mirage_train/crops.py.
  */
-export function cropGrid(width: number, height: number, size: number, count: number): Array<{ x: number; y: number }> {
+export function cropGrid(
+  width: number,
+  height: number,
+  size: number,
+  count: number,
+): Array<{ x: number; y: number }> {
   if (width <= size && height <= size) return [{ x: 0, y: 0 }];
   const cols = Math.max(1, Math.min(count, Math.round(Math.sqrt((count * width) / height))));
   const rows = Math.max(1, Math.ceil(count / cols));

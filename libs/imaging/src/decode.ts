@@ -1,30 +1,12 @@
-import { MirageError } from "@mirage/errors";
-import sharp from "sharp";
+import { isMirageError } from "@mirage/errors";
+import { imagingError } from "./errors.js";
+import { AvifFallbackError, avifHasTransform, decodeAvifFallback } from "./internal/avif-fallback.js";
+import { Deadline } from "./internal/deadline.js";
+import { sharp, vipsMessage } from "./internal/sharp.js";
+import { resolveDecodeLimits, type DecodeLimits } from "./limits.js";
+import { readHeader, timeoutError, type ImageFormat, type ImageHeader } from "./probe.js";
 
-/** Limits every decode runs under; hostile uploads are the normal case. */
-export interface DecodeLimits {
-  /** Largest accepted file, in bytes. Default 50 MiB. */
-  maxBytes: number;
-  /** Largest accepted image, in pixels (width × height), checked from the header before decoding. Default 64 MP. */
-  maxPixels: number;
-  /** Longest accepted side, in pixels. Default 20,000. */
-  maxDimension: number;
-  /** Wall-clock budget for one decode, in milliseconds. Default 10 s. */
-  timeoutMs: number;
-}
-
-/** Defaults that run on one machine. */
-export const defaultDecodeLimits: DecodeLimits = {
-  maxBytes: 50 * 1024 * 1024,
-  maxPixels: 64_000_000,
-  maxDimension: 20_000,
-  timeoutMs: 10_000,
-};
-
-/** Formats the pipeline decodes (the first frame of animated ones). */
-export type ImageFormat = "jpeg" | "png" | "webp" | "avif" | "tiff" | "gif";
-
-/** Decoded pixels: 8-bit sRGB, 3 channels, row-major, EXIF orientation applied. */
+/** Decoded pixels: 8-bit sRGB, 3 channels, row-major, EXIF orientation applied, alpha flattened on white. */
 export interface DecodedImage {
   data: Uint8Array;
   width: number;
@@ -33,23 +15,155 @@ export interface DecodedImage {
   format: ImageFormat;
 }
 
-/** Decodes image bytes to RGB under limits (see {@link DecodeLimits}). */
-export async function decodeImage(bytes: Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<DecodedImage> {
-  const lim = { ...defaultDecodeLimits, ...limits };
-  if (bytes.byteLength > lim.maxBytes) {
-    throw new MirageError("INVALID_ARGUMENT", `image is ${bytes.byteLength} bytes, more than the limit of ${lim.maxBytes}`, {
-      reason: "image-too-large",
-      details: { bytes: bytes.byteLength, limit: lim.maxBytes },
-    });
+/**
+ * Alpha is composited over this colour rather than dropped: the colour under a transparent pixel
+ * is whatever the encoder left there (often black or noise), while white is what a marketplace
+ * page shows and is the same for every file, so both classes are treated alike.
+ */
+export const alphaBackground = { r: 255, g: 255, b: 255 } as const;
+
+/**
+ * Decodes image bytes to 8-bit sRGB RGB under limits (see {@link DecodeLimits}): the header is
+ * read and checked first ({@link probeImage}), so a decompression bomb is refused before any pixel
+ * is decoded. Only the first frame or page is decoded. EXIF orientation is applied, 16-bit input
+ * is reduced to 8 bits, CMYK and embedded ICC profiles are converted to sRGB, alpha is flattened
+ * on {@link alphaBackground}. Throws MirageError with a reason from {@link imagingErrorReasons}.
+ *
+ * libvips runs each decode on `sharp.concurrency()` threads (default: the core count); callers
+ * control how many decodes run at once.
+ */
+export async function decodeImage(
+  bytes: Uint8Array,
+  limits: Partial<DecodeLimits> = {},
+): Promise<DecodedImage> {
+  const lim = resolveDecodeLimits(limits);
+  const deadline = new Deadline(lim.timeoutMs);
+  const header = await readHeader(bytes, lim, deadline);
+  // The libaom inside sharp's prebuilt libvips decodes 8-bit AV1 only.
+  if (header.format === "avif" && header.bitsPerSample > 8) {
+    return decodeWithFallback(bytes, header, deadline);
   }
-  const input = sharp(bytes, { limitInputPixels: lim.maxPixels, failOn: "error", pages: 1 });
-  const meta = await input.metadata();
-  const format = meta.format as ImageFormat;
-  const { data, info } = await input
+  return decodeWithSharp(bytes, header, lim, deadline);
+}
+
+async function decodeWithSharp(
+  bytes: Uint8Array,
+  header: ImageHeader,
+  lim: DecodeLimits,
+  deadline: Deadline,
+): Promise<DecodedImage> {
+  const pipeline = sharp(bytes, {
+    // The header check above is the first guard; this is the second, inside libvips.
+    limitInputPixels: lim.maxPixels,
+    // "error" refuses truncated and corrupt pixel data; "warning" would also refuse the many
+    // real-world JPEGs with recoverable flaws ("extraneous bytes before marker").
+    failOn: "error",
+    pages: 1,
+    page: 0,
+  })
+    // sharp's own timeout stops libvips' work; the race below stops the wait.
+    .timeout({ seconds: Math.max(1, Math.ceil(deadline.remainingMs() / 1000)) })
     .rotate()
+    .flatten({ background: alphaBackground })
     .toColourspace("srgb")
     .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3, format };
+    .raw({ depth: "uchar" });
+  try {
+    const { data, info } = await deadline.race(pipeline.toBuffer({ resolveWithObject: true }), () =>
+      timeoutError(deadline, header.format),
+    );
+    if (info.channels !== 3) {
+      throw imagingError(
+        "undecodable-image",
+        `${header.format} image decoded to ${info.channels} channels, expected 3`,
+        headerFacts(header),
+      );
+    }
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+      channels: 3,
+      format: header.format,
+    };
+  } catch (error) {
+    throw decodeFailure(error, header, deadline);
+  }
+}
+
+async function decodeWithFallback(
+  bytes: Uint8Array,
+  header: ImageHeader,
+  deadline: Deadline,
+): Promise<DecodedImage> {
+  if (avifHasTransform(bytes)) {
+    throw imagingError(
+      "unsupported-format",
+      `${header.bitsPerSample}-bit AVIF with a rotation or mirror (irot/imir) is not supported: the bundled libaom decodes 8-bit only and the fallback decoder cannot apply the transform`,
+      { ...headerFacts(header), bitsPerSample: header.bitsPerSample },
+    );
+  }
+  try {
+    const rgba = await decodeAvifFallback(bytes, deadline.remainingMs());
+    if (rgba.width !== header.width || rgba.height !== header.height) {
+      // The limits were checked against the header: a frame of another size was never vetted.
+      throw imagingError(
+        "undecodable-image",
+        `avif image decoded to ${rgba.width}×${rgba.height}, not the ${header.width}×${header.height} its header declares`,
+        headerFacts(header),
+      );
+    }
+    const { data, info } = await sharp(rgba.data, {
+      raw: { width: rgba.width, height: rgba.height, channels: 4 },
+    })
+      .flatten({ background: alphaBackground })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+      channels: 3,
+      format: "avif",
+    };
+  } catch (error) {
+    if (error instanceof AvifFallbackError && error.timedOut) throw timeoutError(deadline, "avif");
+    throw decodeFailure(error, header, deadline);
+  }
+}
+
+function headerFacts(header: ImageHeader): Record<string, string | number> {
+  return { format: header.format, width: header.width, height: header.height, bytes: header.bytes };
+}
+
+/** Turns what libvips or the fallback threw into a MirageError with a documented reason. */
+function decodeFailure(error: unknown, header: ImageHeader, deadline: Deadline) {
+  if (isMirageError(error)) return error;
+  const message = vipsMessage(error);
+  if (/timeout: \d+% complete/.test(message)) return timeoutError(deadline, header.format);
+  if (message.includes("Security limit exceeded")) {
+    // libheif's own ceiling. The header's dimensions are not repeated: for sizes beyond what a
+    // libvips image can hold, the header read reports a side of 1, so they would mislead.
+    return imagingError(
+      "image-too-many-pixels",
+      `${header.format} image declares more pixels than the decoder allows: ${message}`,
+      { format: header.format, bytes: header.bytes },
+      error,
+    );
+  }
+  if (message.includes("exceeds pixel limit")) {
+    return imagingError(
+      "image-too-many-pixels",
+      `${header.format} image exceeds the pixel limit while decoding: ${message}`,
+      headerFacts(header),
+      error,
+    );
+  }
+  return imagingError(
+    "undecodable-image",
+    `${header.format} image (${header.width}×${header.height}) could not be decoded, the data is truncated or corrupt: ${message}`,
+    headerFacts(header),
+    error,
+  );
 }

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { Band, DecidedBy, Label } from "@mirage/contracts";
+import type { ProvenanceReport } from "@mirage/provenance";
+import { bandOf, fuse, regionName } from "./fusion.js";
+import type { PixelScore } from "./pixel-model.js";
+
+const thresholds = { likelyAi: 0.9, likelyReal: 0.2, strictLikelyReal: 0.05 };
+const none: ProvenanceReport = { evidence: [], decisiveAi: false, problems: [] };
+const pixel = (pAi: number): PixelScore => ({
+  pAi,
+  logit: Math.log(pAi / (1 - pAi)),
+  logits: [-1, 2, 0.5, 0],
+  cropMs: 0,
+  inferMs: 0,
+  crops: [
+    { x: 0, y: 0, size: 100 },
+    { x: 200, y: 0, size: 100 },
+    { x: 0, y: 200, size: 100 },
+    { x: 200, y: 200, size: 100 },
+  ],
+});
+const image = { width: 300, height: 300 };
+
+describe("fuse", () => {
+  it("lets decisive provenance win over the pixels", () => {
+    const provenance: ProvenanceReport = {
+      decisiveAi: true,
+      problems: [],
+      evidence: [{ kind: "generator-metadata", summary: "ComfyUI workflow in PNG text chunks.", weight: 1, decisive: true, details: {} }],
+    };
+    const fused = fuse({ provenance, pixel: pixel(0.1), thresholds, image, policy: "default" });
+    expect(fused).toMatchObject({ label: Label.AI_GENERATED, decidedBy: DecidedBy.PROVENANCE, band: Band.LIKELY_AI });
+    expect(fused.pAi).toBeGreaterThanOrEqual(0.99);
+    expect(fused.evidence.map((e) => e.kind)).toEqual(["generator-metadata", "pixel-model"]);
+  });
+
+  it("reads the calibrated pixel pAi against the thresholds", () => {
+    expect(fuse({ provenance: none, pixel: pixel(0.95), thresholds, image, policy: "default" })).toMatchObject({
+      label: Label.AI_GENERATED,
+      decidedBy: DecidedBy.TRIAGE,
+      band: Band.LIKELY_AI,
+    });
+    expect(fuse({ provenance: none, pixel: pixel(0.1), thresholds, image, policy: "default" }).label).toBe(Label.REAL);
+    expect(fuse({ provenance: none, pixel: pixel(0.5), thresholds, image, policy: "default" }).label).toBe(Label.NEEDS_REVIEW);
+  });
+
+  it("narrows LIKELY_REAL under policy strict", () => {
+    expect(fuse({ provenance: none, pixel: pixel(0.1), thresholds, image, policy: "strict" }).label).toBe(Label.NEEDS_REVIEW);
+    expect(bandOf(0.01, thresholds, "strict")).toBe(Band.LIKELY_REAL);
+  });
+
+  it("treats camera EXIF as weak evidence only", () => {
+    const camera: ProvenanceReport = {
+      decisiveAi: false,
+      problems: [],
+      evidence: [{ kind: "camera-exif", summary: "Camera EXIF: Canon EOS 5D.", weight: -0.25, decisive: false, details: {} }],
+    };
+    const withExif = fuse({ provenance: camera, pixel: pixel(0.95), thresholds, image, policy: "default" });
+    expect(withExif.pAi).toBeLessThan(0.95);
+    expect(withExif.pAi).toBeGreaterThan(0.85);
+    expect(withExif.evidence.map((e) => e.kind)).toEqual(["camera-exif", "pixel-model"]);
+  });
+
+  it("never guesses without pixel evidence", () => {
+    expect(fuse({ provenance: none, policy: "default" })).toMatchObject({
+      label: Label.NEEDS_REVIEW,
+      decidedBy: DecidedBy.TRIAGE,
+      band: Band.UNCERTAIN,
+      pAi: 0.5,
+    });
+  });
+
+  it("says where the strongest crop is", () => {
+    const fused = fuse({ provenance: none, pixel: pixel(0.93), thresholds, image, policy: "default" });
+    expect(fused.evidence.at(-1)?.summary).toBe("pixel model: 0.93 over 4 crops, strongest in the upper right.");
+    expect(regionName({ x: 100, y: 100, size: 100 }, image)).toBe("centre");
+    expect(regionName({ x: 0, y: 100, size: 100 }, image)).toBe("middle left");
+  });
+});

@@ -1,0 +1,107 @@
+import { create } from "@bufbuild/protobuf";
+import { Band, DecidedBy, EvidenceSchema, Label, type Evidence } from "@mirage/contracts";
+import type { ProvenanceReport } from "@mirage/provenance";
+import type { ModelCard } from "./model-card.js";
+import { sigmoid, type PixelScore } from "./pixel-model.js";
+
+/** How strict the caller wants the REAL side to be. */
+export type Policy = "default" | "strict";
+
+/** Evidence weights of non-decisive provenance move the pixel log-odds by weight × this factor. */
+const WEAK_EVIDENCE_LOG_ODDS = 2;
+/** pAi published for decisive provenance (a signed AI claim, generator metadata, a watermark). */
+const DECISIVE_P_AI = 0.99;
+
+/** The fused judgement of triage. */
+export interface Fused {
+  pAi: number;
+  band: Band;
+  label: Label;
+  decidedBy: DecidedBy;
+  evidence: Evidence[];
+}
+
+/** Inputs of {@link fuse}. */
+export interface FusionInput {
+  provenance: ProvenanceReport;
+  /** The pixel model's score; absent when the pixels could not be read or no model is loaded. */
+  pixel?: PixelScore | undefined;
+  /** Thresholds from the model card; absent without a model. */
+  thresholds?: ModelCard["thresholds"] | undefined;
+  /** Size of the image, to say where the strongest crop sits. */
+  image?: { width: number; height: number } | undefined;
+  policy: Policy;
+}
+
+/**
+ * Turns all evidence into a calibrated pAi, a band and a label. Decisive provenance wins; otherwise
+ * the calibrated pixel pAi, nudged in log-odds by weak provenance (camera EXIF), is read against the
+ * card's thresholds. Without pixel evidence nothing uncertain is guessed: NEEDS_REVIEW.
+ */
+export function fuse(input: FusionInput): Fused {
+  const evidence = input.provenance.evidence.map((e) =>
+    create(EvidenceSchema, { kind: e.kind, summary: e.summary, weight: e.weight, details: e.details }),
+  );
+  if (input.provenance.decisiveAi) {
+    const pAi = Math.max(DECISIVE_P_AI, input.pixel?.pAi ?? 0);
+    if (input.pixel) evidence.push(pixelEvidence(input.pixel, input.image));
+    return { pAi, band: Band.LIKELY_AI, label: Label.AI_GENERATED, decidedBy: DecidedBy.PROVENANCE, evidence };
+  }
+  if (!input.pixel || !input.thresholds) {
+    return { pAi: 0.5, band: Band.UNCERTAIN, label: Label.NEEDS_REVIEW, decidedBy: DecidedBy.TRIAGE, evidence };
+  }
+  evidence.push(pixelEvidence(input.pixel, input.image));
+  const shift = input.provenance.evidence.reduce((sum, e) => sum + e.weight * WEAK_EVIDENCE_LOG_ODDS, 0);
+  const pAi = sigmoid(logit(input.pixel.pAi) + shift);
+  const band = bandOf(pAi, input.thresholds, input.policy);
+  const label = band === Band.LIKELY_AI ? Label.AI_GENERATED : band === Band.LIKELY_REAL ? Label.REAL : Label.NEEDS_REVIEW;
+  return { pAi, band, label, decidedBy: DecidedBy.TRIAGE, evidence };
+}
+
+/** Reads a calibrated pAi against the thresholds; policy strict narrows LIKELY_REAL. */
+export function bandOf(pAi: number, thresholds: ModelCard["thresholds"], policy: Policy): Band {
+  if (pAi >= thresholds.likelyAi) return Band.LIKELY_AI;
+  const realBelow = policy === "strict" ? thresholds.strictLikelyReal : thresholds.likelyReal;
+  if (pAi <= realBelow) return Band.LIKELY_REAL;
+  return Band.UNCERTAIN;
+}
+
+/** The pixel model's finding as evidence: "pixel model: 0.93 over 6 crops, strongest in the upper left." */
+export function pixelEvidence(pixel: PixelScore, image?: { width: number; height: number }): Evidence {
+  const n = pixel.logits.length;
+  let strongest = 0;
+  pixel.logits.forEach((l, i) => {
+    if (l > pixel.logits[strongest]!) strongest = i;
+  });
+  const where = image && n > 1 ? `, strongest in the ${regionName(pixel.crops[strongest]!, image)}` : "";
+  const spread = n > 1 ? Math.max(...pixel.logits) - Math.min(...pixel.logits) : 0;
+  return create(EvidenceSchema, {
+    kind: "pixel-model",
+    summary: `pixel model: ${pixel.pAi.toFixed(2)} over ${n} crop${n === 1 ? "" : "s"}${where}.`,
+    weight: 2 * pixel.pAi - 1,
+    details: {
+      pAi: pixel.pAi.toFixed(4),
+      logit: pixel.logit.toFixed(4),
+      crops: String(n),
+      logitSpread: spread.toFixed(3),
+    },
+  });
+}
+
+/** "upper left", "centre", "lower right", … for where a crop's centre sits on the image. */
+export function regionName(crop: { x: number; y: number; size: number }, image: { width: number; height: number }): string {
+  const third = (v: number, total: number) => (v < total / 3 ? 0 : v < (2 * total) / 3 ? 1 : 2);
+  const col = third(crop.x + crop.size / 2, image.width);
+  const row = third(crop.y + crop.size / 2, image.height);
+  const rows = ["upper", "middle", "lower"] as const;
+  const cols = ["left", "centre", "right"] as const;
+  if (row === 1 && col === 1) return "centre";
+  if (row === 1) return `middle ${cols[col]}`;
+  if (col === 1) return `${rows[row]} centre`;
+  return `${rows[row]} ${cols[col]}`;
+}
+
+function logit(p: number): number {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(q / (1 - q));
+}

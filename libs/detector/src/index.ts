@@ -1,0 +1,20 @@
+/**
+ * The shared judgement of Mirage Mesh: provenance → pixel model → calibrated fusion → verdict.
+ * The CLI and the services call the same {@link createDetector}.
+ *
+ * ```ts
+ * import { createDetector } from "@mirage/detector";
+ * import { verdictToJson } from "@mirage/contracts";
+ * const detector = await createDetector();
+ * const { verdict } = await detector.detect(await readFile("upload.jpg"));
+ * console.log(verdictToJson(verdict));
+ * ```
+ */
+export { createDetector, defaultModelDir } from "./detect.js";
+export type { Detection, DetectOptions, Detector, DetectorOptions, DetectTimings } from "./detect.js";
+export { bandOf, fuse, pixelEvidence, regionName } from "./fusion.js";
+export type { Fused, FusionInput, Policy } from "./fusion.js";
+export { loadPixelModel, sigmoid } from "./pixel-model.js";
+export type { PixelModel, PixelModelOptions, PixelScore } from "./pixel-model.js";
+export { modelCardSchema, readModelCard } from "./model-card.js";
+export type { ModelCard } from "./model-card.js";

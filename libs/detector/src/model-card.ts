@@ -1,0 +1,52 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { MirageError } from "@mirage/errors";
+import { z } from "zod";
+
+/**
+ * The part of a model card (models/<name>/<version>/model.json) that serving reads. The card holds
+ * more (training manifest, evaluation); serving needs only how to feed the model and read it.
+ */
+export const modelCardSchema = z.object({
+  name: z.string(),
+  version: z.string(),
+  file: z.string(),
+  input: z.object({
+    name: z.string(),
+    dtype: z.literal("float32"),
+    layout: z.literal("NCHW"),
+    channels: z.literal("RGB"),
+    cropSize: z.number().int().positive(),
+    normalize: z.object({ mean: z.number(), std: z.number().positive() }),
+  }),
+  output: z.object({ name: z.string() }),
+  crops: z.object({ count: z.number().int().positive(), aggregation: z.literal("mean-logit") }),
+  calibration: z.object({ method: z.enum(["platt", "temperature"]), a: z.number(), b: z.number() }),
+  thresholds: z.object({
+    likelyAi: z.number().min(0).max(1),
+    likelyReal: z.number().min(0).max(1),
+    strictLikelyReal: z.number().min(0).max(1),
+  }),
+});
+
+/** What serving reads of a model card. */
+export type ModelCard = z.infer<typeof modelCardSchema>;
+
+/** Reads and validates `<dir>/model.json`. */
+export async function readModelCard(dir: string): Promise<ModelCard> {
+  const path = join(dir, "model.json");
+  let raw: string;
+  try {
+    raw = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new MirageError("FAILED_PRECONDITION", `no model card at ${path}`, { reason: "model-missing", cause });
+  }
+  const parsed = modelCardSchema.safeParse(JSON.parse(raw));
+  if (!parsed.success) {
+    throw new MirageError("FAILED_PRECONDITION", `model card ${path} is invalid: ${parsed.error.message}`, {
+      reason: "model-card-invalid",
+      cause: parsed.error,
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,22 @@
+/**
+ * The reflective examination of escalated images (DESIGN.md "Detection" 4): the built-in forensic
+ * backend re-reads an image with the detector's pixel model — many crops, test-time augmentation,
+ * noise and spectrum, metadata consistency — and reflects when its stages disagree.
+ *
+ * ```ts
+ * import { createDetector } from "@mirage/detector";
+ * import { createReasoner } from "@mirage/reasoning";
+ * const detector = await createDetector();
+ * const reasoner = createReasoner({ detector });
+ * const detection = await detector.detect(bytes);
+ * const verdict = await reasoner.analyze({ bytes, detection, mode: "adaptive", policy: "default" }, { onStep: console.log });
+ * ```
+ */
+export { createReasoner } from "./reasoner.js";
+export type {
+  AnalyzeInput,
+  AnalyzeOptions,
+  Reasoner,
+  ReasonerOptions,
+  ReasoningModeName,
+} from "./reasoner.js";

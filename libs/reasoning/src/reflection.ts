@@ -1,0 +1,126 @@
+import { ReasoningStage } from "@mirage/contracts";
+import { sigmoid } from "@mirage/detector";
+import { throwIfAborted } from "./abort.js";
+import { TTA_GAP, type Analytic } from "./analytic.js";
+import type { Examination } from "./examination.js";
+import { shiftedGrid } from "./grid.js";
+import { logOdds, mean } from "./stats.js";
+import { p2, plural } from "./text.js";
+import { reencodeJpeg, scoreViews, viewDescriptions, type ViewSpec } from "./views.js";
+
+/** First impression and analysis this far apart, on opposite sides of 0.5, disagree. */
+const SIDES_MIN_GAP = 0.1;
+/** Crops of the shifted grid (each also scored mirrored): at most 48 more model calls. */
+const REFLECTION_CROPS = 24;
+/** When views disagree the model is unstable on this image: its log-odds count half. */
+const UNSTABLE_SHRINK = 0.5;
+/** JPEG quality of the fallback second look, for images too small to shift a grid on. */
+const SECOND_QUALITY = 75;
+/** A reflection crop at or above this calibrated pAi confirms a locally AI-like region. */
+const CONFIRM_P = 0.75;
+
+/** Why the stages disagree, as sentences; empty when everything agrees (reflection is skipped). */
+export function reasonsToReflect(firstPAi: number, analytic: Analytic): string[] {
+  const reasons: string[] = [];
+  const gap = Math.abs(firstPAi - analytic.pAi);
+  if ((firstPAi - 0.5) * (analytic.pAi - 0.5) < 0 && gap >= SIDES_MIN_GAP) {
+    reasons.push(
+      `the first impression (${p2(firstPAi)}) and the analysis (${p2(analytic.pAi)}) fall on opposite sides of 0.5`,
+    );
+  }
+  if (analytic.consistency.disagree) {
+    const c = analytic.consistency;
+    reasons.push(
+      `the crops disagree (${c.mostAi.region} ${p2(c.mostAi.pAi)} against ${c.mostReal.region} ${p2(c.mostReal.pAi)}, spread ${c.spread.toFixed(1)} log-odds)`,
+    );
+  }
+  if (analytic.viewGap >= TTA_GAP) {
+    const sorted = [...analytic.views].sort((a, b) => a.pAi - b.pAi);
+    const lo = sorted[0]!;
+    const hi = sorted[sorted.length - 1]!;
+    reasons.push(
+      `the views disagree (${viewDescriptions[lo.name]} ${p2(lo.pAi)} against ${viewDescriptions[hi.name]} ${p2(hi.pAi)})`,
+    );
+  }
+  return reasons;
+}
+
+/** What reflection settled on. */
+export interface Reflection {
+  pAi: number;
+  /** Crops scored in reflection. */
+  crops: number;
+  views: number;
+}
+
+/**
+ * Looks again differently — a grid shifted half a crop (straddling the seams of the first grid),
+ * mirrored too; or, on an image too small to shift, a harder JPEG re-encode — then weighs:
+ * every crop of every view pooled (more data than either stage alone); the model's log-odds
+ * halved when benign views disagreed (an unstable reading is not a confident one); and, when a
+ * part of the image looks generated and the second look confirms it there, no REAL conclusion
+ * (pAi kept at least midway between the real and AI thresholds): moderation fails closed.
+ */
+export async function reflect(exam: Examination, analytic: Analytic, reasons: string[]): Promise<Reflection> {
+  const { model, image, signal, trace } = exam;
+  const shifted = shiftedGrid(analytic.grid, REFLECTION_CROPS);
+  throwIfAborted(signal, "reflection");
+  const specs: ViewSpec[] =
+    shifted.length > 0
+      ? [
+          { name: "shifted", image, positions: shifted, mirror: false },
+          { name: "shifted-mirrored", image, positions: shifted, mirror: true },
+        ]
+      : [
+          {
+            name: "jpeg75",
+            image: await reencodeJpeg(image, SECOND_QUALITY),
+            positions: analytic.positions,
+            mirror: false,
+          },
+        ];
+  const views = await scoreViews(model, specs, signal);
+  const crops = views.reduce((n, v) => n + v.logits.length, 0);
+  const all = [...analytic.views, ...views];
+  const pooledPixel = model.calibrate(mean(all.flatMap((v) => v.logits)));
+
+  const weighed: string[] = [
+    `pooled over all ${plural(
+      all.reduce((n, v) => n + v.logits.length, 0),
+      "crop",
+    )} of ${all.length} views the pixels read ${p2(pooledPixel)}`,
+  ];
+  let scale = analytic.noise.shrink;
+  if (analytic.viewGap >= TTA_GAP) {
+    scale *= UNSTABLE_SHRINK;
+    weighed.push(
+      `the model's reading moves under benign changes, so its log-odds count × ${UNSTABLE_SHRINK}`,
+    );
+  }
+  let pAi = sigmoid(scale * logOdds(pooledPixel) + exam.weakShift);
+  const { thresholds } = model.card;
+  const realAt = exam.policy === "strict" ? thresholds.strictLikelyReal : thresholds.likelyReal;
+  const confirmed = views.some((v) => v.logits.some((l) => model.calibrate(l) >= CONFIRM_P));
+  if (analytic.consistency.mixed) {
+    if (confirmed) {
+      const floor = (realAt + thresholds.likelyAi) / 2;
+      weighed.push(
+        `the second look confirms AI-like pixels (strongest before: ${analytic.consistency.mostAi.region}), so a REAL conclusion is ruled out (pAi kept at ≥ ${p2(floor)})`,
+      );
+      pAi = Math.max(pAi, floor);
+    } else {
+      weighed.push("the second look does not confirm the AI-like region: it was local noise");
+    }
+  }
+  if (reasons.some((r) => r.startsWith("the first impression"))) {
+    weighed.push(
+      `the examination's ${analytic.views.length + views.length} views outweigh triage's few crops`,
+    );
+  }
+  trace.add(
+    ReasoningStage.REFLECTION,
+    `Reconsidered because ${reasons.join("; and ")}. Looked again at ${plural(crops, "crop")} of ${views.map((v) => `${viewDescriptions[v.name]} (${p2(v.pAi)})`).join(" and ")}. ` +
+      `Weighed: ${weighed.join("; ")}. pAi ${p2(analytic.pAi)} → ${p2(pAi)}.`,
+  );
+  return { pAi, crops, views: views.length };
+}

@@ -1,0 +1,48 @@
+import type { EvalReport } from "./run-eval.js";
+import type { Metrics } from "./metrics.js";
+
+const columns: Array<[string, (m: Metrics) => string]> = [
+  ["n", (m) => String(m.n)],
+  ["err", (m) => String(m.errors)],
+  ["acc", (m) => pct(m.accuracy)],
+  ["bal. acc", (m) => pct(m.balancedAccuracy)],
+  ["AUROC", (m) => num(m.auroc)],
+  ["FPR real", (m) => pct(m.fprReal)],
+  ["recall AI", (m) => pct(m.recallAi)],
+  ["escalated", (m) => pct(m.escalationRate)],
+  ["mean ms", (m) => num(m.meanLatencyMs, 1)],
+  ["p95 ms", (m) => num(m.p95LatencyMs, 1)],
+];
+
+/** The report as markdown: overall, per mode, per perturbation, per source, per generator, provenance. */
+export function renderMarkdown(report: EvalReport): string {
+  const sections = [
+    `# mirage eval — ${report.protocol}, split ${report.dataset.split ?? "all"}, model ${report.modelVersions.triage}`,
+    `Accuracy and balanced accuracy read pAi at 0.5; FPR real and recall AI read the published labels (AI_GENERATED).`,
+    table("Overall (clean)", { overall: report.overall }),
+    table("Per mode (clean)", report.perMode),
+    table("Per perturbation", report.perPerturbation),
+    table("Per source (clean)", report.perSource),
+    table("Per generator (clean)", report.perGenerator),
+    `## Provenance (clean)\n\n| kind | images |\n|---|---|\n${Object.entries(report.provenance.imagesWithEvidence)
+      .map(([k, v]) => `| ${k} | ${v} |`)
+      .join("\n")}\n\nDecided by provenance: ${report.provenance.decidedByProvenance}, precision ${pct(report.provenance.precision)}.`,
+    `Run: ${report.run.images} images, ${report.run.evaluations} evaluations, ${report.run.durationSeconds.toFixed(1)} s, peak RSS ${report.run.peakRssMb.toFixed(0)} MB, ${report.errors.length} errors.`,
+  ];
+  return sections.join("\n\n") + "\n";
+}
+
+function table(title: string, rows: Record<string, Metrics>): string {
+  const head = `| group | ${columns.map(([c]) => c).join(" | ")} |`;
+  const rule = `|---|${columns.map(() => "---:").join("|")}|`;
+  const body = Object.entries(rows).map(([name, m]) => `| ${name} | ${columns.map(([, f]) => f(m)).join(" | ")} |`);
+  return `## ${title}\n\n${[head, rule, ...body].join("\n")}`;
+}
+
+function pct(x: number): string {
+  return Number.isNaN(x) ? "–" : (100 * x).toFixed(1);
+}
+
+function num(x: number, digits = 3): string {
+  return Number.isNaN(x) ? "–" : x.toFixed(digits);
+}

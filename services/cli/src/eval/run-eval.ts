@@ -1,0 +1,172 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { verdictToJson } from "@mirage/contracts";
+import type { Detector, Policy } from "@mirage/detector";
+import { MirageError } from "@mirage/errors";
+import { applyPerturbation, pixelsOnly } from "@mirage/imaging";
+import type { Examine, Mode } from "../modes.js";
+import { runPool } from "../pool.js";
+import { createProgress } from "../progress.js";
+import { readManifest, type ManifestRow } from "./manifest.js";
+import { computeMetrics, type EvalRecord, type Metrics } from "./metrics.js";
+
+/** The two protocols of DESIGN.md: files as uploaded, or metadata stripped and re-encoded as JPEG q90. */
+export type Protocol = "as-uploaded" | "pixels-only";
+
+/** Options of {@link runEval}. */
+export interface EvalOptions {
+  data: string;
+  split?: string;
+  protocol: Protocol;
+  /** Perturbation specs ("jpeg75", "resize50+jpeg75", …); the clean variant always runs first. */
+  perturbations: string[];
+  modes: Mode[];
+  policy: Policy;
+  concurrency: number;
+}
+
+/** The evaluation report (written as JSON; printed as markdown tables). */
+export interface EvalReport {
+  dataset: { dir: string; manifestSha256: string; split: string | null };
+  protocol: Protocol;
+  modes: Mode[];
+  variants: string[];
+  modelVersions: { triage: string; reasoning: string };
+  /** Clean variant, first mode. */
+  overall: Metrics;
+  perMode: Record<string, Metrics>;
+  perPerturbation: Record<string, Metrics>;
+  perSource: Record<string, Metrics>;
+  perGenerator: Record<string, Metrics>;
+  provenance: {
+    /** Images (clean, first mode) with at least one finding of each kind. */
+    imagesWithEvidence: Record<string, number>;
+    decidedByProvenance: number;
+    /** Share of PROVENANCE verdicts whose image is truly AI. */
+    precision: number;
+  };
+  errors: Array<{ path: string; variant: string; error: string }>;
+  run: { images: number; evaluations: number; durationSeconds: number; peakRssMb: number };
+}
+
+/**
+ * Runs the evaluation: every manifest image of the split, under the protocol, clean and under
+ * each perturbation, in each mode. Images are streamed from the manifest and dropped after use,
+ * so memory holds only the small per-image records.
+ */
+export async function runEval(options: EvalOptions, detector: Detector, examine: Examine): Promise<EvalReport> {
+  const started = performance.now();
+  const manifestBytes = await readFile(join(options.data, "manifest.csv"));
+  const rows: ManifestRow[] = [];
+  for await (const row of readManifest(options.data, options.split)) rows.push(row);
+  if (rows.length === 0) {
+    throw new MirageError("INVALID_ARGUMENT", `no images in ${options.data} for split ${options.split ?? "(all)"}`, {
+      reason: "empty-dataset",
+    });
+  }
+  const variants = ["clean", ...options.perturbations.filter((p) => p !== "clean")];
+  const records: EvalRecord[] = [];
+  const progress = createProgress(rows.length, `eval ${options.protocol}`, 1);
+  await runPool(rows, options.concurrency, (row) => evaluateImage(row, variants, options, detector, examine), (batch) => {
+    records.push(...batch);
+    progress.tick();
+  });
+  progress.stop();
+  return buildReport(records, options, variants, detector, createHash("sha256").update(manifestBytes).digest("hex"), rows.length, started);
+}
+
+async function evaluateImage(
+  row: ManifestRow,
+  variants: string[],
+  options: EvalOptions,
+  detector: Detector,
+  examine: Examine,
+): Promise<EvalRecord[]> {
+  const base = { path: row.path, truth: row.label, source: row.source, generator: row.generator };
+  let bytes: Uint8Array;
+  try {
+    const original = new Uint8Array(await readFile(join(options.data, row.path)));
+    bytes = options.protocol === "pixels-only" ? await pixelsOnly(original) : original;
+  } catch (error) {
+    const reason = MirageError.from(error).reason;
+    return variants.flatMap((variant) => options.modes.map((mode) => ({ ...base, variant, mode, error: reason })));
+  }
+  const records: EvalRecord[] = [];
+  for (const variant of variants) {
+    let input: Uint8Array;
+    try {
+      input = variant === "clean" ? bytes : await applyPerturbation(bytes, variant);
+    } catch (error) {
+      for (const mode of options.modes) records.push({ ...base, variant, mode, error: MirageError.from(error).reason });
+      continue;
+    }
+    for (const mode of options.modes) {
+      const t0 = performance.now();
+      try {
+        const verdict = verdictToJson(await examine(input, { mode, policy: options.policy }));
+        records.push({
+          ...base,
+          variant,
+          mode,
+          pAi: verdict.pAi,
+          label: verdict.label,
+          decidedBy: verdict.decidedBy,
+          escalated: verdict.band === "UNCERTAIN" || verdict.decidedBy === "REASONING",
+          latencyMs: performance.now() - t0,
+          evidenceKinds: [...new Set(verdict.evidence.map((e) => e.kind))],
+        });
+      } catch (error) {
+        records.push({ ...base, variant, mode, error: MirageError.from(error).reason });
+      }
+    }
+  }
+  return records;
+}
+
+function buildReport(
+  records: EvalRecord[],
+  options: EvalOptions,
+  variants: string[],
+  detector: Detector,
+  manifestSha256: string,
+  images: number,
+  started: number,
+): EvalReport {
+  const firstMode = options.modes[0]!;
+  const clean = records.filter((r) => r.variant === "clean" && r.mode === firstMode);
+  const groupBy = (items: EvalRecord[], key: (r: EvalRecord) => string): Record<string, Metrics> => {
+    const groups = new Map<string, EvalRecord[]>();
+    for (const r of items) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
+    return Object.fromEntries([...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, computeMetrics(v)]));
+  };
+  const imagesWithEvidence: Record<string, number> = {};
+  for (const r of clean) for (const kind of r.evidenceKinds ?? []) imagesWithEvidence[kind] = (imagesWithEvidence[kind] ?? 0) + 1;
+  const byProvenance = clean.filter((r) => r.decidedBy === "PROVENANCE");
+  return {
+    dataset: { dir: options.data, manifestSha256, split: options.split ?? null },
+    protocol: options.protocol,
+    modes: options.modes,
+    variants,
+    modelVersions: { triage: detector.modelVersion, reasoning: "" },
+    overall: computeMetrics(clean),
+    perMode: groupBy(records.filter((r) => r.variant === "clean"), (r) => r.mode),
+    perPerturbation: Object.fromEntries(
+      variants.map((v) => [v, computeMetrics(records.filter((r) => r.variant === v && r.mode === firstMode))]),
+    ),
+    perSource: groupBy(clean, (r) => r.source),
+    perGenerator: groupBy(clean, (r) => r.generator),
+    provenance: {
+      imagesWithEvidence,
+      decidedByProvenance: byProvenance.length,
+      precision: byProvenance.length ? byProvenance.filter((r) => r.truth === "ai").length / byProvenance.length : NaN,
+    },
+    errors: records.filter((r) => r.error).map((r) => ({ path: r.path, variant: r.variant, error: r.error! })),
+    run: {
+      images,
+      evaluations: records.length,
+      durationSeconds: (performance.now() - started) / 1000,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    },
+  };
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+import { writeFile } from "node:fs/promises";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { createDetector } from "@mirage/detector";
+import { MirageError } from "@mirage/errors";
+import { perturbationNames } from "@mirage/imaging";
+import { renderMarkdown } from "./eval/report.js";
+import { runEval, type Protocol } from "./eval/run-eval.js";
+import { createExamine, type Mode } from "./modes.js";
+import { runScan } from "./scan/scan-command.js";
+
+const modes = ["quick", "adaptive", "deep"] as const;
+
+const program = new Command()
+  .name("mirage")
+  .description("Finds AI-generated images: provenance, a pixel model and reflective reasoning, on this machine.")
+  .showHelpAfterError();
+
+program
+  .command("scan")
+  .description("judge images: files, folders (recursively) and http(s) URLs")
+  .argument("<inputs...>", "image files, folders or http(s) URLs")
+  .addOption(new Option("--mode <mode>", "how deep to look").choices(modes).default("adaptive"))
+  .addOption(new Option("--policy <policy>", "strict narrows REAL").choices(["default", "strict"]).default("default"))
+  .option("--json", "one verdict per line (JSON, with path in place of eventId/imageId)", false)
+  .option("--concurrency <n>", "images judged at once", parsePositive, 2)
+  .option("--max-bytes <n>", "largest file or download accepted", parsePositive, 50 * 1024 * 1024)
+  .option("--timeout-ms <n>", "time limit of one download", parsePositive, 30_000)
+  .action(async (inputs: string[], opts: { mode: Mode; policy: "default" | "strict"; json: boolean; concurrency: number; maxBytes: number; timeoutMs: number }) => {
+    const detector = await createDetector();
+    try {
+      const { failed } = await runScan(inputs, opts, createExamine(detector), {
+        out: (line) => process.stdout.write(`${line}\n`),
+      });
+      if (failed > 0) process.exitCode = 1;
+    } finally {
+      await detector.close();
+    }
+  });
+
+program
+  .command("eval")
+  .description("evaluate on a dataset folder with manifest.csv (DESIGN.md, Evaluation protocol)")
+  .requiredOption("--data <dir>", "dataset folder holding manifest.csv")
+  .requiredOption("--out <report.json>", "where to write the JSON report")
+  .addOption(new Option("--protocol <protocol>", "files as uploaded, or metadata stripped + JPEG q90").choices(["as-uploaded", "pixels-only"]).default("as-uploaded"))
+  .option("--perturb <list>", `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}, or all`, "")
+  .option("--mode <modes>", "mode, or a comma-separated list of modes", "quick")
+  .option("--split <name>", "only this split of the manifest")
+  .addOption(new Option("--policy <policy>", "strict narrows REAL").choices(["default", "strict"]).default("default"))
+  .option("--concurrency <n>", "images judged at once", parsePositive, 2)
+  .action(async (opts: { data: string; out: string; protocol: Protocol; perturb: string; mode: string; split?: string; policy: "default" | "strict"; concurrency: number }) => {
+    const evalModes = parseModes(opts.mode);
+    const perturbations = opts.perturb === "all" ? [...perturbationNames] : opts.perturb.split(",").map((s) => s.trim()).filter(Boolean);
+    const detector = await createDetector();
+    try {
+      const examine = createExamine(detector);
+      const report = await runEval(
+        { data: opts.data, protocol: opts.protocol, perturbations, modes: evalModes, policy: opts.policy, concurrency: opts.concurrency, ...(opts.split ? { split: opts.split } : {}) },
+        detector,
+        examine,
+      );
+      await writeFile(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+      const kinds = Object.entries(report.provenance.imagesWithEvidence).map(([k, v]) => `${k} ${v}`).join(", ");
+      process.stderr.write(`provenance found: ${kinds || "none"}; decided by provenance ${report.provenance.decidedByProvenance}\n`);
+      process.stdout.write(renderMarkdown(report));
+    } finally {
+      await detector.close();
+    }
+  });
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+function parseModes(value: string): Mode[] {
+  const list = value.split(",").map((s) => s.trim());
+  for (const m of list) if (!(modes as readonly string[]).includes(m)) throw new InvalidArgumentError(`unknown mode ${m}: expected ${modes.join(", ")}`);
+  return list as Mode[];
+}
+
+program.parseAsync().catch((error: unknown) => {
+  const e = MirageError.from(error);
+  process.stderr.write(`mirage: ${e.message}${e.reason !== "internal" ? ` (${e.reason})` : ""}\n`);
+  process.exitCode = 2;
+});

@@ -1,0 +1,1 @@
+"""Training pipeline of the Mirage triage pixel model (see training/README.md)."""
