@@ -324,6 +324,7 @@ export function createConsumer(client: KafkaClient, options: ConsumerOptions): K
     try {
       await payload.heartbeat();
     } catch (error) {
+      console.log("HB-ERR", (error as {type?: string}).type, isRebalancing(error), inFlight);
       if (isRebalancing(error)) await drain(payload);
       throw error;
     }
@@ -341,7 +342,9 @@ export function createConsumer(client: KafkaClient, options: ConsumerOptions): K
         if (!isRebalancing(error)) throw error;
       });
     }
+    console.log("DRAINED", inFlight, Date.now() - started);
     await scheduleCommit();
+    console.log("COMMITTED", inFlight, Date.now() - started);
     if (inFlight > 0) {
       warn("rebalance goes ahead with handlers still running; their messages may be handled twice", {
         inFlight,
@@ -350,6 +353,7 @@ export function createConsumer(client: KafkaClient, options: ConsumerOptions): K
   }
 
   async function waitForSlot(payload: EachBatchPayload): Promise<void> {
+    if (inFlight >= settings.maxInFlight) console.log("WAIT", Date.now() % 100000);
     while (inFlight >= settings.maxInFlight && accepting()) {
       await slotFreed.wait(settings.heartbeatIntervalMs);
       await heartbeatOrDrain(payload);

@@ -23,6 +23,7 @@ import {
   type ConsumerOptions,
   type KafkaClient,
   type KafkaConsumer,
+  type KafkaLogEntry,
   type KafkaProducer,
   type MessageHandler,
 } from "./index.js";
@@ -51,8 +52,9 @@ function startConsumer(
   groupId: string,
   handler: MessageHandler,
   extra: Partial<ConsumerOptions> = {},
+  via: KafkaClient = client,
 ) {
-  const consumer = createConsumer(client, {
+  const consumer = createConsumer(via, {
     groupId,
     topics: [topic],
     handler,
@@ -247,7 +249,14 @@ describe("against a real Kafka 4 broker", () => {
         handledBy.set(where(message), [...(handledBy.get(where(message)) ?? []), member]);
       };
     // Slow enough (2 at a time, 100 ms each) that member a is mid-stream when b joins.
-    const a = await startConsumer(topic, groupId, handler("a"), { maxInFlight: 2 });
+    const logOfA: KafkaLogEntry[] = [];
+    const clientOfA = createKafkaClient({
+      brokers: broker.brokers,
+      clientId: "member-a",
+      logLevel: "info",
+      log: (entry) => logOfA.push(entry),
+    });
+    const a = await startConsumer(topic, groupId, handler("a"), { maxInFlight: 2 }, clientOfA);
     await waitUntil("a handled some", () => handledBy.size >= 8);
     const b = await startConsumer(topic, groupId, handler("b"), { maxInFlight: 4 });
     await waitUntil(
@@ -265,6 +274,10 @@ describe("against a real Kafka 4 broker", () => {
     expect(twice).toEqual([]);
     const byB = [...handledBy.values()].filter((members) => members[0] === "b").length;
     expect(byB).toBeGreaterThan(0);
+    // a let its running handlers finish and committed them before giving partitions away.
+    console.log(JSON.stringify(logOfA.filter((e) => !["Connection"].includes(e.namespace)).map((e) => [e.level, e.namespace, e.message, e.fields.handlers ?? e.fields.error ?? ""])));
+    const drained = logOfA.find((entry) => entry.message.startsWith("rebalance: running handlers finished"));
+    expect(drained?.fields.handlers).toBeGreaterThan(0);
   });
 
   it("stops without committing past a handler that keeps failing, and says why", async () => {

@@ -1,5 +1,12 @@
 import type { PixelModel } from "@mirage/detector";
-import { decodeImage, defaultDecodeLimits, encodeJpeg, extractCrop, type Crop, type DecodedImage } from "@mirage/imaging";
+import {
+  decodeImage,
+  defaultDecodeLimits,
+  encodeJpeg,
+  extractCrop,
+  type Crop,
+  type DecodedImage,
+} from "@mirage/imaging";
 import { throwIfAborted } from "./abort.js";
 import type { Position } from "./grid.js";
 import { mean } from "./stats.js";

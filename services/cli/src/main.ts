@@ -8,6 +8,7 @@ import { renderMarkdown } from "./eval/report.js";
 import { runEval, type Protocol } from "./eval/run-eval.js";
 import { createExamine, type Mode } from "./modes.js";
 import { runScan } from "./scan/scan-command.js";
+import { runUp } from "./up.js";
 
 const modes = ["quick", "adaptive", "deep"] as const;
 
@@ -67,6 +68,14 @@ program
     } finally {
       await detector.close();
     }
+  });
+
+program
+  .command("up")
+  .description("run gateway, triage and reasoning locally against KAFKA_BROKERS (npm run kafka:start first); Ctrl-C drains and stops them")
+  .option("--ready-timeout-ms <n>", "longest wait for each service to become ready", parsePositive, 60_000)
+  .action(async (opts: { readyTimeoutMs: number }) => {
+    process.exitCode = await runUp({ readyTimeoutMs: opts.readyTimeoutMs, out: (line) => process.stdout.write(`${line}\n`) });
   });
 
 function parsePositive(value: string): number {

@@ -8,6 +8,8 @@ export const gatewayConfigSchema = z.object({
   MIRAGE_VERDICTS_TOPIC: z.string().default("mirage.verdicts.v1"),
   MIRAGE_DLQ_TOPIC: z.string().default("mirage.uploads.dlq.v1"),
   MIRAGE_GATEWAY_GROUP: z.string().default("mirage-gateway"),
+  /** Partitions of the topics the gateway creates when they are missing. */
+  MIRAGE_TOPIC_PARTITIONS: envInt(3, 1, 1000),
   /** Events handled at once across partitions (bounded in-flight work; backpressure beyond). */
   MIRAGE_MAX_IN_FLIGHT: envInt(8, 1, 1024),
   TRIAGE_ADDRESS: z.string().default("127.0.0.1:50051"),

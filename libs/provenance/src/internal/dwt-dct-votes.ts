@@ -52,10 +52,13 @@ interface BlockMaxima {
 
 // U of OpenCV's float BGR→YUV is linear in the pixel: (B − Y)·0.492 + 0.5 with
 // Y = 0.114·B + 0.587·G + 0.299·R; so a Haar approximation coefficient, half the sum of four U
-// values, is a linear function of the 2×2 channel sums.
-const FLOAT_U_OWN = 0.492 * (1 - 0.114);
-const FLOAT_U_GREEN = -0.492 * 0.587;
-const FLOAT_U_OTHER = -0.492 * 0.299;
+// values, is (own·ΣB + green·ΣG + other·ΣR) / 2 + 1, with "own" the channel the encoder took for blue.
+const FLOAT_OWN = (0.492 * (1 - 0.114)) / 2;
+const FLOAT_GREEN = (-0.492 * 0.587) / 2;
+const FLOAT_OTHER = (-0.492 * 0.299) / 2;
+
+/** HAAR·u for every 8-bit u: the same float64 products pywt computes, looked up. */
+const HAAR_TIMES = Float64Array.from({ length: 256 }, (_, u) => HAAR * u);
 
 /**
  * One pass over the pixels: for every 8×8-pixel block (a 4×4 block of cA) and each colour path,
@@ -64,12 +67,12 @@ const FLOAT_U_OTHER = -0.492 * 0.299;
  * results are bit-exact. Float paths: from 2×2 channel sums (the input is already 8-bit, so the
  * encoder's float values cannot be recovered exactly anyway).
  */
-function blockMaxima(pixels: RgbPixels, blockRows: number, blockCols: number, wantFloat: boolean): BlockMaxima {
+function blockMaxima(pixels: RgbPixels, blockRows: number, blockCols: number, withFloat: boolean): BlockMaxima {
   const { data, width } = pixels;
   const blocks = blockRows * blockCols;
   const uint8Bgr = new Float64Array(blocks);
-  const floatBgr = new Float64Array(wantFloat ? blocks : 0);
-  const floatRgb = new Float64Array(wantFloat ? blocks : 0);
+  const floatBgr = new Float64Array(withFloat ? blocks : 0);
+  const floatRgb = new Float64Array(withFloat ? blocks : 0);
   const stride = width * 3;
   let block = 0;
   for (let bi = 0; bi < blockRows; bi++) {
@@ -77,46 +80,40 @@ function blockMaxima(pixels: RgbPixels, blockRows: number, blockCols: number, wa
       let maxInt = 0;
       let maxBgr = 0;
       let maxRgb = 0;
-      for (let r = 0; r < 4; r++) {
-        let top = (bi * 8 + 2 * r) * stride + bj * 24;
-        for (let c = 0; c < 4; c++, top += 6) {
-          // The top-left coefficient is never scored.
-          if (r === 0 && c === 0) continue;
-          const bottom = top + stride;
-          // The four pixels of the 2×2 cell: a (top left), b (top right), d (bottom left), e (bottom right).
-          const ar = data[top]!, ag = data[top + 1]!, ab = data[top + 2]!;
-          const br = data[top + 3]!, bg = data[top + 4]!, bb = data[top + 5]!;
-          const dr = data[bottom]!, dg = data[bottom + 1]!, db = data[bottom + 2]!;
-          const er = data[bottom + 3]!, eg = data[bottom + 4]!, eb = data[bottom + 5]!;
-          // OpenCV RGB2YCrCb_i<uchar> (YUV order, BGR input): yuv_shift 14, B2Y 1868, G2Y 9617,
-          // R2Y 4899, B2UI 8061, delta 128 << 14, CV_DESCALE rounds by adding 1 << 13. The result
-          // stays within 2..253, so the reference's saturate_cast never clips.
-          const ay = (ab * 1868 + ag * 9617 + ar * 4899 + 8192) >> 14;
-          const by = (bb * 1868 + bg * 9617 + br * 4899 + 8192) >> 14;
-          const dy = (db * 1868 + dg * 9617 + dr * 4899 + 8192) >> 14;
-          const ey = (eb * 1868 + eg * 9617 + er * 4899 + 8192) >> 14;
-          const au = ((ab - ay) * 8061 + 2105344) >> 14;
-          const bu = ((bb - by) * 8061 + 2105344) >> 14;
-          const du = ((db - dy) * 8061 + 2105344) >> 14;
-          const eu = ((eb - ey) * 8061 + 2105344) >> 14;
-          // pywt dwt2: along rows first (f·x[2k+1] + f·x[2k]), then along columns.
-          const t0 = HAAR * du + HAAR * au;
-          const t1 = HAAR * eu + HAAR * bu;
-          const value = Math.abs(HAAR * t1 + HAAR * t0);
-          if (value > maxInt) maxInt = value;
-          if (wantFloat) {
-            const sumR = ar + br + dr + er;
-            const sumG = ag + bg + dg + eg;
-            const sumB = ab + bb + db + eb;
-            const vBgr = Math.abs((FLOAT_U_OWN * sumB + FLOAT_U_GREEN * sumG + FLOAT_U_OTHER * sumR) / 2 + 1);
-            const vRgb = Math.abs((FLOAT_U_OWN * sumR + FLOAT_U_GREEN * sumG + FLOAT_U_OTHER * sumB) / 2 + 1);
-            if (vBgr > maxBgr) maxBgr = vBgr;
-            if (vRgb > maxRgb) maxRgb = vRgb;
-          }
+      for (let cell = 1; cell < 16; cell++) {
+        // Cell (r, c) of the 4×4 block covers pixels (2r..2r+1, 2c..2c+1) of the 8×8 block.
+        const top = (bi * 8 + 2 * (cell >> 2)) * stride + bj * 24 + (cell & 3) * 6;
+        const bottom = top + stride;
+        // The 2×2 pixels: a (top left), b (top right), d (bottom left), e (bottom right).
+        const ar = data[top]!, ag = data[top + 1]!, ab = data[top + 2]!;
+        const br = data[top + 3]!, bg = data[top + 4]!, bb = data[top + 5]!;
+        const dr = data[bottom]!, dg = data[bottom + 1]!, db = data[bottom + 2]!;
+        const er = data[bottom + 3]!, eg = data[bottom + 4]!, eb = data[bottom + 5]!;
+        // OpenCV RGB2YCrCb_i<uchar> (YUV order, BGR input): yuv_shift 14, B2Y 1868, G2Y 9617,
+        // R2Y 4899, B2UI 8061, delta 128 << 14, CV_DESCALE rounds by adding 1 << 13. U stays
+        // within 2..253, so the reference's saturate_cast never clips.
+        const au = ((ab - ((ab * 1868 + ag * 9617 + ar * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
+        const bu = ((bb - ((bb * 1868 + bg * 9617 + br * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
+        const du = ((db - ((db * 1868 + dg * 9617 + dr * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
+        const eu = ((eb - ((eb * 1868 + eg * 9617 + er * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
+        // pywt dwt2: along rows first (f·x[2k+1] + f·x[2k]), then along columns.
+        const t0 = HAAR_TIMES[du]! + HAAR_TIMES[au]!;
+        const t1 = HAAR_TIMES[eu]! + HAAR_TIMES[bu]!;
+        const value = HAAR * t1 + HAAR * t0;
+        if (value > maxInt) maxInt = value;
+        if (withFloat) {
+          const sumR = ar + br + dr + er;
+          const sumG = ag + bg + dg + eg;
+          const sumB = ab + bb + db + eb;
+          const green = FLOAT_GREEN * sumG + 1;
+          const vBgr = Math.abs(FLOAT_OWN * sumB + FLOAT_OTHER * sumR + green);
+          const vRgb = Math.abs(FLOAT_OWN * sumR + FLOAT_OTHER * sumB + green);
+          if (vBgr > maxBgr) maxBgr = vBgr;
+          if (vRgb > maxRgb) maxRgb = vRgb;
         }
       }
       uint8Bgr[block] = maxInt;
-      if (wantFloat) {
+      if (withFloat) {
         floatBgr[block] = maxBgr;
         floatRgb[block] = maxRgb;
       }

@@ -1,0 +1,28 @@
+"""The one place that fixes the model's design; every step reads it from here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Crop geometry, backbone truncation, probe and augmentation budget."""
+
+    crop_size: int = 128
+    crop_count: int = 4
+    last_stage: int = 8
+    pooled_stages: tuple[int, ...] = (3, 4, 5, 6, 8)
+    probe_c: float = 0.1
+    train_draws: int = 8
+    seed: int = 1234
+    variants: tuple[str, ...] = field(
+        default=("as-uploaded", "pixels-only", "jpeg75", "jpeg50", "resize50", "upscale2x", "crop512", "blur1", "sharpen", "screenshot", "social")
+    )
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready view."""
+        return asdict(self)
+
+
+CONFIG = ModelConfig()
