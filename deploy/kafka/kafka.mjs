@@ -9,6 +9,7 @@
  * can run its own broker on other ports with a throw-away data directory. Plain Node ESM: it runs
  * before anything is built, and it must not import kafkajs (only libs/kafka does).
  */
+import { Buffer } from "node:buffer";
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
@@ -24,6 +25,8 @@ import {
 } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join, resolve } from "node:path";
+import process from "node:process";
+import { clearTimeout, setTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -356,7 +359,7 @@ async function start(config) {
   closeSync(out);
   child.unref();
   writeFileSync(config.pidFile, `${child.pid}\n`);
-  if (config.ownerPid !== undefined) startWatchdog(config);
+  if (config.ownerPid !== undefined) startWatchdog();
 
   if (!(await waitReady(config, child.pid))) {
     const alive = isAlive(child.pid);
@@ -432,7 +435,7 @@ async function status(config) {
 }
 
 /** Starts `watch` detached: it outlives this script and stops the broker when the owner exits. */
-function startWatchdog(config) {
+function startWatchdog() {
   const watchdog = spawn(process.execPath, [fileURLToPath(import.meta.url), "watch"], {
     detached: true,
     stdio: "ignore",

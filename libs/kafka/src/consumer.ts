@@ -207,6 +207,9 @@ export function createConsumer(client: KafkaClient, options: ConsumerOptions): K
   const slotFreed = new Signal();
   const joined = new Signal();
   let joinCount = 0;
+  // Set when a heartbeat in eachBatch saw a rebalance, until the group is joined again: kafkajs
+  // still hands over the other batches of its current fetch, and they must not start handlers.
+  let rebalancing = false;
 
   const accepting = (): boolean => phase === "running" || phase === "starting";
   const warn = (message: string, fields: Record<string, unknown> = {}): void =>
@@ -303,6 +306,7 @@ export function createConsumer(client: KafkaClient, options: ConsumerOptions): K
       }
     }
     joinCount += 1;
+    rebalancing = false;
     joined.notify();
     void scheduleCommit();
   });
@@ -321,16 +325,18 @@ export function createConsumer(client: KafkaClient, options: ConsumerOptions): K
 
   /** Heartbeats; on a rebalance, first lets running handlers finish and commits, then rethrows. */
   async function heartbeatOrDrain(payload: EachBatchPayload): Promise<void> {
+    // Drained already: the runner's own heartbeat after this batch sends kafkajs to rejoin.
+    if (rebalancing) return;
     try {
       await payload.heartbeat();
     } catch (error) {
-      console.log("HB-ERR", (error as {type?: string}).type, isRebalancing(error), inFlight);
       if (isRebalancing(error)) await drain(payload);
       throw error;
     }
   }
 
   async function drain(payload: EachBatchPayload): Promise<void> {
+    rebalancing = true;
     const started = Date.now();
     const running = inFlight;
     const deadline = started + settings.drainTimeoutMs;
@@ -342,19 +348,23 @@ export function createConsumer(client: KafkaClient, options: ConsumerOptions): K
         if (!isRebalancing(error)) throw error;
       });
     }
-    console.log("DRAINED", inFlight, Date.now() - started);
     await scheduleCommit();
-    console.log("COMMITTED", inFlight, Date.now() - started);
     if (inFlight > 0) {
       warn("rebalance goes ahead with handlers still running; their messages may be handled twice", {
         inFlight,
+      });
+    } else {
+      log({
+        level: "info",
+        namespace: "mirage.consumer",
+        message: "rebalance: running handlers finished and were committed before rejoining",
+        fields: { groupId: settings.groupId, handlers: running, drainMs: Date.now() - started },
       });
     }
   }
 
   async function waitForSlot(payload: EachBatchPayload): Promise<void> {
-    if (inFlight >= settings.maxInFlight) console.log("WAIT", Date.now() % 100000);
-    while (inFlight >= settings.maxInFlight && accepting()) {
+    while (inFlight >= settings.maxInFlight && accepting() && !rebalancing) {
       await slotFreed.wait(settings.heartbeatIntervalMs);
       await heartbeatOrDrain(payload);
     }
@@ -363,7 +373,7 @@ export function createConsumer(client: KafkaClient, options: ConsumerOptions): K
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const key = partitionKey(batch.topic, batch.partition);
-    const usable = (): boolean => accepting() && payload.isRunning() && !payload.isStale();
+    const usable = (): boolean => accepting() && !rebalancing && payload.isRunning() && !payload.isStale();
     for (const raw of batch.messages) {
       if (!usable()) break;
       let state = partitions.get(key);

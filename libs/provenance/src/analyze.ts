@@ -11,7 +11,12 @@ import { extractContainerMetadata } from "./internal/extract-metadata.js";
 import { readXmp } from "./internal/xmp-facts.js";
 import { digitalSourceTypeEvidence } from "./iptc-source-type.js";
 import { decodeSdWatermark } from "./sd-watermark.js";
-import type { ProvenanceEvidence, ProvenanceOptions, ProvenanceReport, ResolvedProvenanceOptions } from "./types.js";
+import type {
+  ProvenanceEvidence,
+  ProvenanceOptions,
+  ProvenanceReport,
+  ResolvedProvenanceOptions,
+} from "./types.js";
 import { watermarkEvidence } from "./watermark-evidence.js";
 import { resolveProvenanceOptions } from "./types.js";
 
@@ -22,7 +27,10 @@ import { resolveProvenanceOptions } from "./types.js";
  * Throws MirageError INVALID_ARGUMENT only for unusable input (over `maxBytes`, pixels that do not
  * match their dimensions).
  */
-export async function analyzeProvenance(bytes: Uint8Array, options: ProvenanceOptions = {}): Promise<ProvenanceReport> {
+export async function analyzeProvenance(
+  bytes: Uint8Array,
+  options: ProvenanceOptions = {},
+): Promise<ProvenanceReport> {
   const resolved = resolveProvenanceOptions(options);
   validateInput(bytes, resolved);
   const metadata = extractContainerMetadata(bytes, {
@@ -57,22 +65,39 @@ export async function analyzeProvenance(bytes: Uint8Array, options: ProvenanceOp
 
 function validateInput(bytes: Uint8Array, options: ResolvedProvenanceOptions): void {
   if (!(bytes instanceof Uint8Array)) {
-    throw new MirageError("INVALID_ARGUMENT", "provenance analysis needs the file as a Uint8Array", { reason: "invalid-input" });
+    throw new MirageError("INVALID_ARGUMENT", "provenance analysis needs the file as a Uint8Array", {
+      reason: "invalid-input",
+    });
   }
   if (bytes.byteLength > options.maxBytes) {
-    throw new MirageError("INVALID_ARGUMENT", `image is ${bytes.byteLength} bytes, more than the provenance limit of ${options.maxBytes}`, {
-      reason: "image-too-large",
-      details: { bytes: bytes.byteLength, limit: options.maxBytes },
-    });
+    throw new MirageError(
+      "INVALID_ARGUMENT",
+      `image is ${bytes.byteLength} bytes, more than the provenance limit of ${options.maxBytes}`,
+      {
+        reason: "image-too-large",
+        details: { bytes: bytes.byteLength, limit: options.maxBytes },
+      },
+    );
   }
   const pixels = options.pixels;
   if (pixels !== undefined) {
     const { width, height, data } = pixels;
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || pixels.channels !== 3 || data.length !== width * height * 3) {
-      throw new MirageError("INVALID_ARGUMENT", `pixels do not match their dimensions: ${data.length} bytes for ${width}×${height}×${pixels.channels}`, {
-        reason: "invalid-pixels",
-        details: { width, height, bytes: data.length },
-      });
+    if (
+      !Number.isInteger(width) ||
+      !Number.isInteger(height) ||
+      width <= 0 ||
+      height <= 0 ||
+      pixels.channels !== 3 ||
+      data.length !== width * height * 3
+    ) {
+      throw new MirageError(
+        "INVALID_ARGUMENT",
+        `pixels do not match their dimensions: ${data.length} bytes for ${width}×${height}×${pixels.channels}`,
+        {
+          reason: "invalid-pixels",
+          details: { width, height, bytes: data.length },
+        },
+      );
     }
   }
 }
@@ -89,7 +114,9 @@ async function readC2pa(
   // TIFF/HEIF/AVIF count the whole file; the container walkers count the store itself.
   const storeLimit = metadata.c2paBytes === bytes.length ? options.maxBytes : options.maxMetadataBytes;
   if (metadata.c2paBytes > storeLimit) {
-    problems.push(`C2PA manifest store is ${metadata.c2paBytes} bytes, over the ${storeLimit}-byte limit: not read`);
+    problems.push(
+      `C2PA manifest store is ${metadata.c2paBytes} bytes, over the ${storeLimit}-byte limit: not read`,
+    );
     return undefined;
   }
   let result;
@@ -116,19 +143,28 @@ async function readC2pa(
 
 /** c2pa-rs errors read like "C2pa(PrereleaseError)": say what they mean. */
 function describeC2paError(message: string): string {
-  if (/JumbfNotFound/.test(message)) return "C2PA marker found but no manifest store could be located (JUMBF not found)";
-  if (/PrereleaseError/.test(message)) return "C2PA manifest was written by a pre-release version of the specification and cannot be validated";
+  if (/JumbfNotFound/.test(message))
+    return "C2PA marker found but no manifest store could be located (JUMBF not found)";
+  if (/PrereleaseError/.test(message))
+    return "C2PA manifest was written by a pre-release version of the specification and cannot be validated";
   return `C2PA manifest could not be read (${message.slice(0, 300)})`;
 }
 
-async function readAllExif(bytes: Uint8Array, metadata: ExtractedMetadata, problems: string[]): Promise<{ facts: ExifFacts; xmpPackets: Uint8Array[] }> {
+async function readAllExif(
+  bytes: Uint8Array,
+  metadata: ExtractedMetadata,
+  problems: string[],
+): Promise<{ facts: ExifFacts; xmpPackets: Uint8Array[] }> {
   const facts: ExifFacts = {};
   const xmpPackets: Uint8Array[] = [];
-  const inputs = metadata.exifrReadsWholeFile ? [{ input: bytes, wholeFile: true }] : metadata.exifBlocks.map((block) => ({ input: block, wholeFile: false }));
+  const inputs = metadata.exifrReadsWholeFile
+    ? [{ input: bytes, wholeFile: true }]
+    : metadata.exifBlocks.map((block) => ({ input: block, wholeFile: false }));
   for (const { input, wholeFile } of inputs) {
     const result = await readExif(input, wholeFile, problems);
     // The first block that has a field wins.
-    for (const [key, value] of Object.entries(result.facts) as [keyof ExifFacts, never][]) facts[key] ??= value;
+    for (const [key, value] of Object.entries(result.facts) as [keyof ExifFacts, never][])
+      facts[key] ??= value;
     xmpPackets.push(...result.xmpPackets);
   }
   return { facts, xmpPackets };

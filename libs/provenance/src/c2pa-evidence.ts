@@ -26,9 +26,12 @@ export function c2paEvidence(storeJson: string): ProvenanceEvidence | { problem:
   try {
     store = JSON.parse(storeJson);
   } catch (error) {
-    return { problem: `the C2PA reader returned unreadable JSON (${error instanceof Error ? error.message : String(error)})` };
+    return {
+      problem: `the C2PA reader returned unreadable JSON (${error instanceof Error ? error.message : String(error)})`,
+    };
   }
-  if (!isRecord(store) || !isRecord(store.manifests)) return { problem: "the C2PA manifest store holds no manifests" };
+  if (!isRecord(store) || !isRecord(store.manifests))
+    return { problem: "the C2PA manifest store holds no manifests" };
   const manifests = store.manifests;
   const activeLabel = typeof store.active_manifest === "string" ? store.active_manifest : undefined;
   const active = activeLabel === undefined ? undefined : manifests[activeLabel];
@@ -39,7 +42,12 @@ export function c2paEvidence(storeJson: string): ProvenanceEvidence | { problem:
   // Ingredient manifests: every manifest in the store other than the active one.
   const ingredientClaims = Object.entries(manifests)
     .filter(([label, manifest]) => label !== activeLabel && isRecord(manifest))
-    .flatMap(([, manifest]) => claimsOf(manifest as Record<string, unknown>).map((claim) => ({ ...claim, manifest: manifest as Record<string, unknown> })));
+    .flatMap(([, manifest]) =>
+      claimsOf(manifest as Record<string, unknown>).map((claim) => ({
+        ...claim,
+        manifest: manifest as Record<string, unknown>,
+      })),
+    );
 
   const signer = signerOf(active);
   const details: Record<string, string> = {
@@ -67,7 +75,8 @@ export function c2paEvidence(storeJson: string): ProvenanceEvidence | { problem:
       summary = `${opening} ${claimSentence(aiActive)}`;
       if (aiIngredient !== undefined) {
         const ingredientSigner = signerOf(aiIngredient.manifest);
-        details.ingredientClaim = `${aiIngredient.action} ${aiIngredient.digitalSourceType ?? aiIngredient.tool ?? ""}`.trim();
+        details.ingredientClaim =
+          `${aiIngredient.action} ${aiIngredient.digitalSourceType ?? aiIngredient.tool ?? ""}`.trim();
         summary += `; an ingredient manifest signed by ${describeSigner(ingredientSigner)} ${claimSentence(aiIngredient)}`;
       }
     } else {
@@ -77,20 +86,40 @@ export function c2paEvidence(storeJson: string): ProvenanceEvidence | { problem:
     }
     return { kind: "c2pa", summary: `${summary}.`, weight: 1, decisive: true, details: clipAll(details) };
   }
-  const algorithmic = activeClaims.find((claim) => claim.kind === "algorithmic") ?? ingredientClaims.find((claim) => claim.kind === "algorithmic");
+  const algorithmic =
+    activeClaims.find((claim) => claim.kind === "algorithmic") ??
+    ingredientClaims.find((claim) => claim.kind === "algorithmic");
   if (algorithmic !== undefined) {
     Object.assign(details, claimDetails(algorithmic));
-    return { kind: "c2pa", summary: `${opening} ${claimSentence(algorithmic)}.`, weight: 0.6, decisive: false, details: clipAll(details) };
+    return {
+      kind: "c2pa",
+      summary: `${opening} ${claimSentence(algorithmic)}.`,
+      weight: 0.6,
+      decisive: false,
+      details: clipAll(details),
+    };
   }
   const capture = activeClaims.find((claim) => claim.kind === "capture");
   const actions = activeClaims.map((claim) => claim.action).filter((action) => action !== "");
   if (actions.length > 0) details.actions = [...new Set(actions)].join(", ");
   if (capture !== undefined && validation.signatureValid && validation.state !== "Invalid") {
     Object.assign(details, claimDetails(capture));
-    return { kind: "c2pa", summary: `${opening} ${claimSentence(capture)}.`, weight: -0.3, decisive: false, details: clipAll(details) };
+    return {
+      kind: "c2pa",
+      summary: `${opening} ${claimSentence(capture)}.`,
+      weight: -0.3,
+      decisive: false,
+      details: clipAll(details),
+    };
   }
   const listed = actions.length > 0 ? ` (actions: ${[...new Set(actions)].slice(0, 6).join(", ")})` : "";
-  return { kind: "c2pa", summary: `${opening} declares no AI generation${listed}.`, weight: 0, decisive: false, details: clipAll(details) };
+  return {
+    kind: "c2pa",
+    summary: `${opening} declares no AI generation${listed}.`,
+    weight: 0,
+    decisive: false,
+    details: clipAll(details),
+  };
 }
 
 type ClaimKind = "generative-ai" | "algorithmic" | "capture" | "none";
@@ -112,7 +141,11 @@ function claimsOf(manifest: Record<string, unknown>): Claim[] {
     if (!isRecord(assertion) || typeof assertion.label !== "string") continue;
     if (!/^(c2pa\.)?actions(\.v\d+)?(__\d+)?$/.test(assertion.label)) continue;
     const data = assertion.data;
-    const actions = Array.isArray(data) ? data : isRecord(data) && Array.isArray(data.actions) ? data.actions : [];
+    const actions = Array.isArray(data)
+      ? data
+      : isRecord(data) && Array.isArray(data.actions)
+        ? data.actions
+        : [];
     for (const action of actions.slice(0, 1000)) {
       if (isRecord(action)) claims.push(classifyAction(action));
     }
@@ -123,7 +156,12 @@ function claimsOf(manifest: Record<string, unknown>): Claim[] {
 function classifyAction(action: Record<string, unknown>): Claim {
   const name = typeof action.action === "string" ? action.action : "";
   const parameters = isRecord(action.parameters) ? action.parameters : {};
-  const sourceUri = typeof action.digitalSourceType === "string" ? action.digitalSourceType : typeof parameters.digitalSourceType === "string" ? parameters.digitalSourceType : undefined;
+  const sourceUri =
+    typeof action.digitalSourceType === "string"
+      ? action.digitalSourceType
+      : typeof parameters.digitalSourceType === "string"
+        ? parameters.digitalSourceType
+        : undefined;
   const agent = softwareAgentOf(action.softwareAgent);
   const claim: Claim = { kind: "none", action: name };
   if (agent !== undefined) claim.softwareAgent = agent;
@@ -145,13 +183,15 @@ function classifyAction(action: Record<string, unknown>): Claim {
 
 function softwareAgentOf(value: unknown): string | undefined {
   if (typeof value === "string") return value;
-  if (isRecord(value) && typeof value.name === "string") return typeof value.version === "string" ? `${value.name} ${value.version}` : value.name;
+  if (isRecord(value) && typeof value.name === "string")
+    return typeof value.version === "string" ? `${value.name} ${value.version}` : value.name;
   return undefined;
 }
 
 function claimSentence(claim: Claim): string {
   const by = claim.softwareAgent === undefined ? "" : ` by "${claim.softwareAgent}"`;
-  if (claim.tool !== undefined) return `says the image was created${by}, a generative AI tool (${claim.tool})`;
+  if (claim.tool !== undefined)
+    return `says the image was created${by}, a generative AI tool (${claim.tool})`;
   const term = claim.digitalSourceType ?? "";
   switch (claim.kind) {
     case "generative-ai":
@@ -193,7 +233,12 @@ function signerOf(manifest: Record<string, unknown>): Signer {
 function describeSigner(signer: Signer, status?: string): string {
   const name = signer.commonName ?? signer.organization;
   const notes: string[] = [];
-  if (signer.commonName !== undefined && signer.organization !== undefined && signer.organization !== signer.commonName) notes.push(signer.organization);
+  if (
+    signer.commonName !== undefined &&
+    signer.organization !== undefined &&
+    signer.organization !== signer.commonName
+  )
+    notes.push(signer.organization);
   if (status !== undefined) notes.push(status);
   const quoted = name === undefined ? "an unnamed certificate" : `"${name}"`;
   return notes.length === 0 ? quoted : `${quoted} (${notes.join("; ")})`;
@@ -216,14 +261,22 @@ interface Validation {
 
 function validationOf(store: Record<string, unknown>): Validation {
   const state = typeof store.validation_state === "string" ? store.validation_state : "Unknown";
-  const results = isRecord(store.validation_results) && isRecord(store.validation_results.activeManifest) ? store.validation_results.activeManifest : {};
-  const codes = (list: unknown): string[] => (Array.isArray(list) ? list.filter(isRecord).map((entry) => String(entry.code ?? "")) : []);
+  const results =
+    isRecord(store.validation_results) && isRecord(store.validation_results.activeManifest)
+      ? store.validation_results.activeManifest
+      : {};
+  const codes = (list: unknown): string[] =>
+    Array.isArray(list) ? list.filter(isRecord).map((entry) => String(entry.code ?? "")) : [];
   const success = codes(results.success);
   const failure = codes(results.failure);
   // Failures of ingredients land in the store's validation_status too.
   const status = codes(store.validation_status);
-  const failures = [...new Set([...failure, ...status])].filter((code) => code !== "signingCredential.untrusted" && code !== "");
-  const signatureFailed = failures.some((code) => code.startsWith("claimSignature") || code.startsWith("signingCredential"));
+  const failures = [...new Set([...failure, ...status])].filter(
+    (code) => code !== "signingCredential.untrusted" && code !== "",
+  );
+  const signatureFailed = failures.some(
+    (code) => code.startsWith("claimSignature") || code.startsWith("signingCredential"),
+  );
   const signatureValid = success.includes("claimSignature.validated") && !signatureFailed;
   let text: string;
   // "Valid" means signature and hashes check out; with no trust list configured it can never be "Trusted".
@@ -237,7 +290,12 @@ function validationOf(store: Record<string, unknown>): Validation {
 }
 
 function clipAll(details: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(details).map(([key, value]) => [key, value.length > 300 ? `${value.slice(0, 299)}…` : value]));
+  return Object.fromEntries(
+    Object.entries(details).map(([key, value]) => [
+      key,
+      value.length > 300 ? `${value.slice(0, 299)}…` : value,
+    ]),
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -35,7 +35,10 @@ const sourceNames: Record<TextEntry["source"], string> = {
  * generator named as EXIF Software or XMP CreatorTool. Each tool yields one decisive evidence.
  * `problems` receives what could not be parsed (a truncated workflow JSON, say).
  */
-export function findGeneratorMetadata(input: GeneratorMetadataInput, problems: string[]): ProvenanceEvidence[] {
+export function findGeneratorMetadata(
+  input: GeneratorMetadataInput,
+  problems: string[],
+): ProvenanceEvidence[] {
   const findings: GeneratorFinding[] = [];
   const byKey = new Map<string, TextEntry>();
   for (const entry of input.texts) if (!byKey.has(entry.key)) byKey.set(entry.key, entry);
@@ -50,8 +53,16 @@ export function findGeneratorMetadata(input: GeneratorMetadataInput, problems: s
     const json = key === "Dream" ? undefined : parseJsonObject(entry.value, where(entry), problems);
     if (key !== "Dream" && json === undefined) continue;
     if (key === "Dream" && !/-[sS]\s*\d+|-C\s*[\d.]+|-A\s*\w+/.test(entry.value.slice(0, 4096))) continue;
-    const model = json === undefined ? undefined : (stringAt(json, ["model", "model_name"]) ?? stringAt(json, ["model", "name"]) ?? stringAt(json, ["model_weights"]));
-    const sampler = json === undefined ? undefined : (stringAt(json, ["scheduler"]) ?? stringAt(json, ["image", "sampler"]));
+    const model =
+      json === undefined
+        ? undefined
+        : (stringAt(json, ["model", "model_name"]) ??
+          stringAt(json, ["model", "name"]) ??
+          stringAt(json, ["model_weights"]));
+    const sampler =
+      json === undefined
+        ? undefined
+        : (stringAt(json, ["scheduler"]) ?? stringAt(json, ["image", "sampler"]));
     findings.push({ tool: "InvokeAI", where: where(entry), ...defined({ model, sampler }) });
     break;
   }
@@ -74,18 +85,30 @@ export function findGeneratorMetadata(input: GeneratorMetadataInput, problems: s
     findings.push({
       tool: "NovelAI",
       where: where(software),
-      ...defined({ model: source, sampler: json === undefined ? undefined : stringAt(json, ["sampler"]), steps: json === undefined ? undefined : stringAt(json, ["steps"]) }),
+      ...defined({
+        model: source,
+        sampler: json === undefined ? undefined : stringAt(json, ["sampler"]),
+        steps: json === undefined ? undefined : stringAt(json, ["steps"]),
+      }),
     });
   }
 
   const easy = byKey.get("use_stable_diffusion_model");
   if (easy !== undefined) {
-    findings.push({ tool: "Easy Diffusion", where: where(easy), ...defined({ model: easy.value || undefined, sampler: byKey.get("sampler_name")?.value }) });
+    findings.push({
+      tool: "Easy Diffusion",
+      where: where(easy),
+      ...defined({ model: easy.value || undefined, sampler: byKey.get("sampler_name")?.value }),
+    });
   }
 
   for (const entry of input.texts) {
     // Midjourney writes the prompt, its flags and the job id into a "Description" text.
-    if (/Job ID: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(entry.value.slice(0, 65536))) {
+    if (
+      /Job ID: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i.test(
+        entry.value.slice(0, 65536),
+      )
+    ) {
       findings.push({ tool: "Midjourney", where: where(entry) });
       break;
     }
@@ -93,7 +116,9 @@ export function findGeneratorMetadata(input: GeneratorMetadataInput, problems: s
 
   // Infotext anywhere else: other text keys, JPEG comments, EXIF UserComment or ImageDescription, XMP.
   const infotextSources: [string, string | undefined][] = [
-    ...input.texts.filter((entry) => entry.key !== "parameters").map((entry): [string, string] => [where(entry), entry.value]),
+    ...input.texts
+      .filter((entry) => entry.key !== "parameters")
+      .map((entry): [string, string] => [where(entry), entry.value]),
     ["EXIF UserComment", input.exif.userComment],
     ["EXIF ImageDescription", input.exif.imageDescription],
     ["XMP exif:UserComment", input.xmp.userComment],
@@ -112,7 +137,9 @@ export function findGeneratorMetadata(input: GeneratorMetadataInput, problems: s
     ["EXIF Software", input.exif.software],
     ["XMP CreatorTool", input.xmp.creatorTool],
     ["XMP tiff:Software", input.xmp.software],
-    ...input.texts.filter((entry) => /^(Software|Generator|Creator)$/i.test(entry.key)).map((entry): [string, string] => [where(entry), entry.value]),
+    ...input.texts
+      .filter((entry) => /^(Software|Generator|Creator)$/i.test(entry.key))
+      .map((entry): [string, string] => [where(entry), entry.value]),
   ];
   for (const [place, name] of named) {
     if (name === undefined) continue;
@@ -123,7 +150,11 @@ export function findGeneratorMetadata(input: GeneratorMetadataInput, problems: s
   return dedupe(findings).map(toEvidence);
 }
 
-function comfyFinding(byKey: Map<string, TextEntry>, where: (entry: TextEntry) => string, problems: string[]): GeneratorFinding | undefined {
+function comfyFinding(
+  byKey: Map<string, TextEntry>,
+  where: (entry: TextEntry) => string,
+  problems: string[],
+): GeneratorFinding | undefined {
   const prompt = byKey.get("prompt");
   const workflow = byKey.get("workflow");
   let model: string | undefined;
@@ -151,7 +182,11 @@ function comfyFinding(byKey: Map<string, TextEntry>, where: (entry: TextEntry) =
   if (!isComfy) return undefined;
   const entry = prompt ?? workflow!;
   const kind = sourceNames[entry.source];
-  return { tool: "ComfyUI", where: `${kind}${places.length > 1 ? "s" : ""} ${places.join(" and ")}`, ...defined({ model }) };
+  return {
+    tool: "ComfyUI",
+    where: `${kind}${places.length > 1 ? "s" : ""} ${places.join(" and ")}`,
+    ...defined({ model }),
+  };
 }
 
 const loaderTypes = /Checkpoint|UNETLoader|UnetLoader|DiffusersLoader|ModelLoader|GGUF/i;
@@ -159,7 +194,8 @@ const modelInputs = ["ckpt_name", "unet_name", "model_name", "model_path", "mode
 
 function comfyModelFromPrompt(nodes: Record<string, unknown>[]): string | undefined {
   for (const node of nodes) {
-    if (typeof node.class_type !== "string" || !loaderTypes.test(node.class_type) || !isRecord(node.inputs)) continue;
+    if (typeof node.class_type !== "string" || !loaderTypes.test(node.class_type) || !isRecord(node.inputs))
+      continue;
     for (const key of modelInputs) {
       const value = node.inputs[key];
       if (typeof value === "string" && value !== "") return value;
@@ -188,10 +224,31 @@ function parametersFinding(
     const json = parseJsonObject(text, where(entry), problems);
     if (json === undefined) return undefined;
     if (isRecord(json.sui_image_params)) {
-      return { tool: "SwarmUI", where: where(entry), ...defined({ model: stringAt(json, ["sui_image_params", "model"]), sampler: stringAt(json, ["sui_image_params", "sampler"]), steps: stringAt(json, ["sui_image_params", "steps"]) }) };
+      return {
+        tool: "SwarmUI",
+        where: where(entry),
+        ...defined({
+          model: stringAt(json, ["sui_image_params", "model"]),
+          sampler: stringAt(json, ["sui_image_params", "sampler"]),
+          steps: stringAt(json, ["sui_image_params", "steps"]),
+        }),
+      };
     }
-    if ("Base Model" in json || "base_model" in json || byKey.has("fooocus_scheme") || /fooocus/i.test(String(json.version ?? json.Version ?? ""))) {
-      return { tool: "Fooocus", where: where(entry), ...defined({ model: stringAt(json, ["Base Model"]) ?? stringAt(json, ["base_model"]), sampler: stringAt(json, ["Sampler"]) ?? stringAt(json, ["sampler"]), steps: stringAt(json, ["Steps"]) ?? stringAt(json, ["steps"]) }) };
+    if (
+      "Base Model" in json ||
+      "base_model" in json ||
+      byKey.has("fooocus_scheme") ||
+      /fooocus/i.test(String(json.version ?? json.Version ?? ""))
+    ) {
+      return {
+        tool: "Fooocus",
+        where: where(entry),
+        ...defined({
+          model: stringAt(json, ["Base Model"]) ?? stringAt(json, ["base_model"]),
+          sampler: stringAt(json, ["Sampler"]) ?? stringAt(json, ["sampler"]),
+          steps: stringAt(json, ["Steps"]) ?? stringAt(json, ["steps"]),
+        }),
+      };
     }
     return undefined;
   }
@@ -200,8 +257,16 @@ function parametersFinding(
   return { tool: info.tool, where: where(entry), ...infotextDetails(info.parameters) };
 }
 
-function infotextDetails(parameters: Record<string, string>): Pick<GeneratorFinding, "model" | "sampler" | "steps"> {
-  return defined({ model: parameters.Model ?? (parameters["Model hash"] === undefined ? undefined : `hash ${parameters["Model hash"]}`), sampler: parameters.Sampler, steps: parameters.Steps });
+function infotextDetails(
+  parameters: Record<string, string>,
+): Pick<GeneratorFinding, "model" | "sampler" | "steps"> {
+  return defined({
+    model:
+      parameters.Model ??
+      (parameters["Model hash"] === undefined ? undefined : `hash ${parameters["Model hash"]}`),
+    sampler: parameters.Sampler,
+    steps: parameters.Steps,
+  });
 }
 
 /** One finding per tool: the first (most specific) wins, later ones only fill in blanks. */
@@ -221,7 +286,8 @@ function dedupe(findings: GeneratorFinding[]): GeneratorFinding[] {
 
 function toEvidence(finding: GeneratorFinding): ProvenanceEvidence {
   const parts: string[] = [];
-  if (finding.model !== undefined) parts.push(finding.tool === "ComfyUI" ? `checkpoint ${finding.model}` : `model ${finding.model}`);
+  if (finding.model !== undefined)
+    parts.push(finding.tool === "ComfyUI" ? `checkpoint ${finding.model}` : `model ${finding.model}`);
   if (finding.sampler !== undefined) parts.push(`sampler ${finding.sampler}`);
   if (finding.steps !== undefined) parts.push(`${finding.steps} steps`);
   const what = finding.tool === "ComfyUI" ? "ComfyUI workflow" : `${finding.tool} generation metadata`;
@@ -230,16 +296,28 @@ function toEvidence(finding: GeneratorFinding): ProvenanceEvidence {
   if (finding.model !== undefined) details.model = finding.model;
   if (finding.sampler !== undefined) details.sampler = finding.sampler;
   if (finding.steps !== undefined) details.steps = finding.steps;
-  return { kind: "generator-metadata", summary: clip(summary), weight: 1, decisive: true, details: clipValues(details) };
+  return {
+    kind: "generator-metadata",
+    summary: clip(summary),
+    weight: 1,
+    decisive: true,
+    details: clipValues(details),
+  };
 }
 
-function parseJsonObject(text: string, place: string, problems: string[]): Record<string, unknown> | undefined {
+function parseJsonObject(
+  text: string,
+  place: string,
+  problems: string[],
+): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text);
     if (isRecord(value) && !Array.isArray(value)) return value;
     return undefined;
   } catch (error) {
-    problems.push(`${place} looks like JSON but does not parse (${error instanceof Error ? error.message : String(error)})`);
+    problems.push(
+      `${place} looks like JSON but does not parse (${error instanceof Error ? error.message : String(error)})`,
+    );
     return undefined;
   }
 }

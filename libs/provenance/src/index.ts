@@ -12,6 +12,12 @@
  */
 export { analyzeProvenance } from "./analyze.js";
 export { decodeSdWatermark, sdWatermarkPatterns } from "./sd-watermark.js";
-export type { DwtDctEmbedding, RgbPixels, SdWatermarkName, SdWatermarkPattern, WatermarkFinding } from "./sd-watermark.js";
+export type {
+  DwtDctEmbedding,
+  RgbPixels,
+  SdWatermarkName,
+  SdWatermarkPattern,
+  WatermarkFinding,
+} from "./sd-watermark.js";
 export { defaultProvenanceOptions } from "./types.js";
 export type { ProvenanceEvidence, ProvenanceKind, ProvenanceOptions, ProvenanceReport } from "./types.js";

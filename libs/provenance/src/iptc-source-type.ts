@@ -13,7 +13,11 @@ export function digitalSourceTypeEvidence(value: string | undefined): Provenance
   if (value === undefined) return undefined;
   const term = sourceTypeTerm(value).slice(0, 100);
   const kind = classifySourceType(term);
-  const details = { digitalSourceType: term, value: value.slice(0, 300), location: "XMP Iptc4xmpExt:DigitalSourceType" };
+  const details = {
+    digitalSourceType: term,
+    value: value.slice(0, 300),
+    location: "XMP Iptc4xmpExt:DigitalSourceType",
+  };
   if (kind === "generative-ai") {
     return {
       kind: "iptc",

@@ -11,15 +11,22 @@ import { syntheticImage } from "./internal/synthetic-image.js";
 import { decodeSdWatermark, sdWatermarkPatterns } from "./sd-watermark.js";
 
 const bitString = (bits: Uint8Array | null): string => (bits === null ? "" : Array.from(bits).join(""));
-const patternBits = (name: string): readonly number[] => sdWatermarkPatterns.find((pattern) => pattern.name === name)!.bits;
+const patternBits = (name: string): readonly number[] =>
+  sdWatermarkPatterns.find((pattern) => pattern.name === name)!.bits;
 
 async function decodeFile(path: string): Promise<RgbPixels> {
   const image = await decodeImage(new Uint8Array(readFileSync(path)));
   return { data: image.data, width: image.width, height: image.height, channels: 3 };
 }
 
-async function jpegRoundTrip(pixels: RgbPixels, quality: number, chromaSubsampling: "4:4:4" | "4:2:0"): Promise<RgbPixels> {
-  const jpeg = await sharp(Buffer.from(pixels.data), { raw: { width: pixels.width, height: pixels.height, channels: 3 } })
+async function jpegRoundTrip(
+  pixels: RgbPixels,
+  quality: number,
+  chromaSubsampling: "4:4:4" | "4:2:0",
+): Promise<RgbPixels> {
+  const jpeg = await sharp(Buffer.from(pixels.data), {
+    raw: { width: pixels.width, height: pixels.height, channels: 3 },
+  })
     .jpeg({ quality, chromaSubsampling })
     .toBuffer();
   const image = await decodeImage(new Uint8Array(jpeg));
@@ -70,7 +77,11 @@ describe("patterns", () => {
     for (const pattern of sdWatermarkPatterns) {
       for (const embedding of pattern.embeddings) {
         const finding = decodeSdWatermark(embedDwtDctWatermark(image, pattern.bits, embedding));
-        expect(finding, `${pattern.name} ${embedding}`).toMatchObject({ watermark: pattern.name, bitsMatched: pattern.bits.length, decisive: true });
+        expect(finding, `${pattern.name} ${embedding}`).toMatchObject({
+          watermark: pattern.name,
+          bitsMatched: pattern.bits.length,
+          decisive: true,
+        });
       }
     }
   });
@@ -80,65 +91,83 @@ describe("patterns", () => {
   });
 });
 
-describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("round trip through a real photograph and JPEG q90", () => {
-  // The mark lives in single chroma samples of the half-resolution Haar band. It survives JPEG q90
-  // with full-resolution chroma (4:4:4); 4:2:0 subsampling turns each marked coefficient into a
-  // one-sample spike of the subsampled plane, whose high frequencies the coarse chroma
-  // quantisation removes, so the mark is gone (measured: every bit back to the unmarked decode).
-  const photo = sharedPath("datasets/aigi-v1/real/sun-hays80/CSun_Hays80__waterfall_block_sun_bejnvnpltdmhbcsi.jpg");
-  const cases: [string, DwtDctEmbedding][] = [
-    ["sdxl", "float-bgr"],
-    ["sdxl", "float-rgb"],
-    ["sdxl", "uint8-bgr"],
-    ["sd2", "uint8-bgr"],
-    ["sd1", "uint8-bgr"],
-  ];
+describe.skipIf(!sharedAvailable("datasets/aigi-v1"))(
+  "round trip through a real photograph and JPEG q90",
+  () => {
+    // The mark lives in single chroma samples of the half-resolution Haar band. It survives JPEG q90
+    // with full-resolution chroma (4:4:4); 4:2:0 subsampling turns each marked coefficient into a
+    // one-sample spike of the subsampled plane, whose high frequencies the coarse chroma
+    // quantisation removes, so the mark is gone (measured: every bit back to the unmarked decode).
+    const photo = sharedPath(
+      "datasets/aigi-v1/real/sun-hays80/CSun_Hays80__waterfall_block_sun_bejnvnpltdmhbcsi.jpg",
+    );
+    const cases: [string, DwtDctEmbedding][] = [
+      ["sdxl", "float-bgr"],
+      ["sdxl", "float-rgb"],
+      ["sdxl", "uint8-bgr"],
+      ["sd2", "uint8-bgr"],
+      ["sd1", "uint8-bgr"],
+    ];
 
-  it.each(cases)("%s embedded on the %s path is found after JPEG q90 4:4:4", async (name, embedding) => {
-    const pixels = await decodeFile(photo);
-    expect(decodeSdWatermark(pixels)).toBeNull();
-    const marked = await jpegRoundTrip(embedDwtDctWatermark(pixels, patternBits(name), embedding), 90, "4:4:4");
-    const finding = decodeSdWatermark(marked);
-    expect(finding).toMatchObject({ watermark: name, embedding, decisive: true });
-    expect(finding!.bitsMatched / finding!.bitsTotal).toBeGreaterThanOrEqual(0.95);
-  });
+    it.each(cases)("%s embedded on the %s path is found after JPEG q90 4:4:4", async (name, embedding) => {
+      const pixels = await decodeFile(photo);
+      expect(decodeSdWatermark(pixels)).toBeNull();
+      const marked = await jpegRoundTrip(
+        embedDwtDctWatermark(pixels, patternBits(name), embedding),
+        90,
+        "4:4:4",
+      );
+      const finding = decodeSdWatermark(marked);
+      expect(finding).toMatchObject({ watermark: name, embedding, decisive: true });
+      expect(finding!.bitsMatched / finding!.bitsTotal).toBeGreaterThanOrEqual(0.95);
+    });
 
-  it("JPEG q90 with 4:2:0 chroma subsampling (sharp's default) erases it", async () => {
-    const pixels = await decodeFile(photo);
-    const marked = embedDwtDctWatermark(pixels, patternBits("sdxl"), "float-bgr");
-    expect(decodeSdWatermark(marked)).toMatchObject({ watermark: "sdxl", decisive: true });
-    expect(decodeSdWatermark(await jpegRoundTrip(marked, 90, "4:2:0"))).toBeNull();
-  });
+    it("JPEG q90 with 4:2:0 chroma subsampling (sharp's default) erases it", async () => {
+      const pixels = await decodeFile(photo);
+      const marked = embedDwtDctWatermark(pixels, patternBits("sdxl"), "float-bgr");
+      expect(decodeSdWatermark(marked)).toMatchObject({ watermark: "sdxl", decisive: true });
+      expect(decodeSdWatermark(await jpegRoundTrip(marked, 90, "4:2:0"))).toBeNull();
+    });
 
-  it("a pure white (saturated) image cannot hold the mark", () => {
-    const white: RgbPixels = { data: new Uint8Array(512 * 512 * 3).fill(255), width: 512, height: 512, channels: 3 };
-    const marked = embedDwtDctWatermark(white, patternBits("sdxl"), "uint8-bgr");
-    // Clipping at 255 erases the change to U, so every block reads the same bit.
-    expect(decodeSdWatermark(marked)).toBeNull();
-  });
-});
+    it("a pure white (saturated) image cannot hold the mark", () => {
+      const white: RgbPixels = {
+        data: new Uint8Array(512 * 512 * 3).fill(255),
+        width: 512,
+        height: 512,
+        channels: 3,
+      };
+      const marked = embedDwtDctWatermark(white, patternBits("sdxl"), "uint8-bgr");
+      // Clipping at 255 erases the change to U, so every block reads the same bit.
+      expect(decodeSdWatermark(marked)).toBeNull();
+    });
+  },
+);
 
-describe.skipIf(!sharedAvailable("fixtures/watermark-candidates"))("negatives: the published SD sample images", () => {
-  const dir = sharedPath("fixtures/watermark-candidates");
-  const files = readdirSync(dir).filter((file) => /\.(png|jpe?g)$/i.test(file));
+describe.skipIf(!sharedAvailable("fixtures/watermark-candidates"))(
+  "negatives: the published SD sample images",
+  () => {
+    const dir = sharedPath("fixtures/watermark-candidates");
+    const files = readdirSync(dir).filter((file) => /\.(png|jpe?g)$/i.test(file));
 
-  it("has the 8 candidates", () => expect(files).toHaveLength(8));
+    it("has the 8 candidates", () => expect(files).toHaveLength(8));
 
-  it.each(files)("%s carries no watermark", async (file) => {
-    expect(decodeSdWatermark(await decodeFile(`${dir}/${file}`))).toBeNull();
-  });
+    it.each(files)("%s carries no watermark", async (file) => {
+      expect(decodeSdWatermark(await decodeFile(`${dir}/${file}`))).toBeNull();
+    });
 
-  it("reads the reference decoder's bits on the lossless candidates", async () => {
-    // imwatermark 0.2.0: WatermarkDecoder('bits', 48).decode(cv2.imread(file), 'dwtDct').
-    const reference: Record<string, string> = {
-      "sd1-img2img-mountains-1.png": "110001111000000001001101000100101001011101000000",
-      "sd1-txt2img-000002025.png": "111111111111111111111111111111111111111101111111",
-      "sd2-depth2img-old_man.png": "111111111111111111111111111111111111111111111111",
-      "sdxl-assets-test_image.png": "111111111111111111111111111111111111111111111111",
-    };
-    for (const [file, bits] of Object.entries(reference)) expect(bitString(decodeDwtDctBits(await decodeFile(`${dir}/${file}`), 48)), file).toBe(bits);
-  });
-});
+    it("reads the reference decoder's bits on the lossless candidates", async () => {
+      // imwatermark 0.2.0: WatermarkDecoder('bits', 48).decode(cv2.imread(file), 'dwtDct').
+      const reference: Record<string, string> = {
+        "sd1-img2img-mountains-1.png": "110001111000000001001101000100101001011101000000",
+        "sd1-txt2img-000002025.png": "111111111111111111111111111111111111111101111111",
+        "sd2-depth2img-old_man.png": "111111111111111111111111111111111111111111111111",
+        "sdxl-assets-test_image.png": "111111111111111111111111111111111111111111111111",
+      };
+      for (const [file, bits] of Object.entries(reference))
+        expect(bitString(decodeDwtDctBits(await decodeFile(`${dir}/${file}`), 48)), file).toBe(bits);
+    });
+  },
+);
 
 describe("cost", () => {
   it("measures the decoder on a 2 MP image (reported, not asserted)", () => {

@@ -120,9 +120,16 @@ export function decodeSdWatermark(pixels: RgbPixels): WatermarkFinding | null {
       let decodedOnes = 0;
       for (const bit of bits) decodedOnes += bit;
       const patternOnes = pattern.bits.reduce((sum, bit) => sum + bit, 0);
-      const chance = Math.max(binomialTailHalf(bits.length, matched), permutationMatchTail(bits.length, patternOnes, decodedOnes, matched));
+      const chance = Math.max(
+        binomialTailHalf(bits.length, matched),
+        permutationMatchTail(bits.length, patternOnes, decodedOnes, matched),
+      );
       // A lopsided decode must be as unlikely as a decode balanced like the pattern at the threshold.
-      if (permutationMatchTail(bits.length, patternOnes, decodedOnes, matched) > permutationMatchTail(bits.length, patternOnes, patternOnes, pattern.minMatch)) continue;
+      if (
+        permutationMatchTail(bits.length, patternOnes, decodedOnes, matched) >
+        permutationMatchTail(bits.length, patternOnes, patternOnes, pattern.minMatch)
+      )
+        continue;
       const bound = Math.min(1, chance * testCount);
       if (best !== null && best.falsePositiveBound <= bound) continue;
       best = {

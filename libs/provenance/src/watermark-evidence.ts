@@ -9,7 +9,9 @@ import type { ProvenanceEvidence } from "./types.js";
  */
 export function watermarkEvidence(finding: WatermarkFinding): ProvenanceEvidence {
   const significance = -Math.log10(Math.max(finding.falsePositiveBound, 1e-300));
-  const weight = finding.decisive ? 1 : Math.round(Math.min(0.9, Math.max(0.3, 0.3 + (0.6 * (significance - 2)) / 4)) * 100) / 100;
+  const weight = finding.decisive
+    ? 1
+    : Math.round(Math.min(0.9, Math.max(0.3, 0.3 + (0.6 * (significance - 2)) / 4)) * 100) / 100;
   return {
     kind: "watermark",
     summary: `${finding.label} invisible watermark (DWT-DCT, ${finding.payload}): ${finding.bitsMatched} of ${finding.bitsTotal} bits match${finding.decisive ? "" : ", short of a decisive match"}.`,

@@ -19,28 +19,37 @@ const SECOND_QUALITY = 75;
 /** A reflection crop at or above this calibrated pAi confirms a locally AI-like region. */
 const CONFIRM_P = 0.75;
 
-/** Why the stages disagree, as sentences; empty when everything agrees (reflection is skipped). */
-export function reasonsToReflect(firstPAi: number, analytic: Analytic): string[] {
-  const reasons: string[] = [];
+/** One disagreement between stages, and the sentence that records it. */
+export interface Reason {
+  kind: "sides" | "crops" | "views";
+  text: string;
+}
+
+/** Why the stages disagree; empty when everything agrees (reflection is skipped). */
+export function reasonsToReflect(firstPAi: number, analytic: Analytic): Reason[] {
+  const reasons: Reason[] = [];
   const gap = Math.abs(firstPAi - analytic.pAi);
   if ((firstPAi - 0.5) * (analytic.pAi - 0.5) < 0 && gap >= SIDES_MIN_GAP) {
-    reasons.push(
-      `the first impression (${p2(firstPAi)}) and the analysis (${p2(analytic.pAi)}) fall on opposite sides of 0.5`,
-    );
+    reasons.push({
+      kind: "sides",
+      text: `the first impression (${p2(firstPAi)}) and the analysis (${p2(analytic.pAi)}) fall on opposite sides of 0.5`,
+    });
   }
   if (analytic.consistency.disagree) {
     const c = analytic.consistency;
-    reasons.push(
-      `the crops disagree (${c.mostAi.region} ${p2(c.mostAi.pAi)} against ${c.mostReal.region} ${p2(c.mostReal.pAi)}, spread ${c.spread.toFixed(1)} log-odds)`,
-    );
+    reasons.push({
+      kind: "crops",
+      text: `the crops disagree (${c.mostAi.region} ${p2(c.mostAi.pAi)} against ${c.mostReal.region} ${p2(c.mostReal.pAi)}, spread ${c.spread.toFixed(1)} log-odds)`,
+    });
   }
   if (analytic.viewGap >= TTA_GAP) {
     const sorted = [...analytic.views].sort((a, b) => a.pAi - b.pAi);
     const lo = sorted[0]!;
     const hi = sorted[sorted.length - 1]!;
-    reasons.push(
-      `the views disagree (${viewDescriptions[lo.name]} ${p2(lo.pAi)} against ${viewDescriptions[hi.name]} ${p2(hi.pAi)})`,
-    );
+    reasons.push({
+      kind: "views",
+      text: `the views disagree (${viewDescriptions[lo.name]} ${p2(lo.pAi)} against ${viewDescriptions[hi.name]} ${p2(hi.pAi)})`,
+    });
   }
   return reasons;
 }
@@ -61,7 +70,7 @@ export interface Reflection {
  * part of the image looks generated and the second look confirms it there, no REAL conclusion
  * (pAi kept at least midway between the real and AI thresholds): moderation fails closed.
  */
-export async function reflect(exam: Examination, analytic: Analytic, reasons: string[]): Promise<Reflection> {
+export async function reflect(exam: Examination, analytic: Analytic, reasons: Reason[]): Promise<Reflection> {
   const { model, image, signal, trace } = exam;
   const shifted = shiftedGrid(analytic.grid, REFLECTION_CROPS);
   throwIfAborted(signal, "reflection");
@@ -82,16 +91,14 @@ export async function reflect(exam: Examination, analytic: Analytic, reasons: st
   const views = await scoreViews(model, specs, signal);
   const crops = views.reduce((n, v) => n + v.logits.length, 0);
   const all = [...analytic.views, ...views];
-  const pooledPixel = model.calibrate(mean(all.flatMap((v) => v.logits)));
+  const pooled = all.flatMap((v) => v.logits);
+  const pooledPixel = model.calibrate(mean(pooled));
 
-  const weighed: string[] = [
-    `pooled over all ${plural(
-      all.reduce((n, v) => n + v.logits.length, 0),
-      "crop",
-    )} of ${all.length} views the pixels read ${p2(pooledPixel)}`,
+  const weighed = [
+    `pooled over all ${plural(pooled.length, "crop")} of ${all.length} views the pixels read ${p2(pooledPixel)}`,
   ];
   let scale = analytic.noise.shrink;
-  if (analytic.viewGap >= TTA_GAP) {
+  if (reasons.some((r) => r.kind === "views")) {
     scale *= UNSTABLE_SHRINK;
     weighed.push(
       `the model's reading moves under benign changes, so its log-odds count × ${UNSTABLE_SHRINK}`,
@@ -112,14 +119,14 @@ export async function reflect(exam: Examination, analytic: Analytic, reasons: st
       weighed.push("the second look does not confirm the AI-like region: it was local noise");
     }
   }
-  if (reasons.some((r) => r.startsWith("the first impression"))) {
+  if (reasons.some((r) => r.kind === "sides")) {
     weighed.push(
       `the examination's ${analytic.views.length + views.length} views outweigh triage's few crops`,
     );
   }
   trace.add(
     ReasoningStage.REFLECTION,
-    `Reconsidered because ${reasons.join("; and ")}. Looked again at ${plural(crops, "crop")} of ${views.map((v) => `${viewDescriptions[v.name]} (${p2(v.pAi)})`).join(" and ")}. ` +
+    `Reconsidered because ${reasons.map((r) => r.text).join("; and ")}. Looked again at ${plural(crops, "crop")} of ${views.map((v) => `${viewDescriptions[v.name]} (${p2(v.pAi)})`).join(" and ")}. ` +
       `Weighed: ${weighed.join("; ")}. pAi ${p2(analytic.pAi)} → ${p2(pAi)}.`,
   );
   return { pAi, crops, views: views.length };

@@ -50,7 +50,13 @@ export function createAdapterLog(level: KafkaLogLevel, sink: KafkaLogSink): Adap
 export function kafkajsLogCreator(log: AdapterLog): logCreator {
   return () =>
     ({ namespace, level, log: payload }) => {
-      const { message, timestamp: _timestamp, logger: _logger, ...fields } = payload;
+      const { message } = payload;
+      // kafkajs stamps its own time and logger name; the sink adds its own.
+      const fields = Object.fromEntries(
+        Object.entries(payload).filter(
+          ([key]) => key !== "message" && key !== "timestamp" && key !== "logger",
+        ),
+      );
       let severity: KafkaLogEntry["level"] = fromKafkajs[level] ?? "info";
       if (namespace === "Connection" && message.startsWith("Response ")) severity = "debug";
       else if (namespace === "Producer" && message.startsWith("Limiting retries for the idempotent producer"))

@@ -41,6 +41,7 @@ export function permutationMatchTail(n: number, patternOnes: number, ones: numbe
   const high = Math.min(ones, patternOnes);
   let total = 0;
   const logAll = logChoose(n, ones);
-  for (let x = Math.max(minX, low); x <= high; x++) total += Math.exp(logChoose(patternOnes, x) + logChoose(n - patternOnes, ones - x) - logAll);
+  for (let x = Math.max(minX, low); x <= high; x++)
+    total += Math.exp(logChoose(patternOnes, x) + logChoose(n - patternOnes, ones - x) - logAll);
   return Math.min(1, total);
 }

@@ -122,7 +122,9 @@ class C2paWorkerClient {
       const timer = setTimeout(() => {
         finish();
         this.discard(worker);
-        reject(new C2paReaderFailure(`reading the C2PA manifest took longer than ${timeoutMs} ms: abandoned`));
+        reject(
+          new C2paReaderFailure(`reading the C2PA manifest took longer than ${timeoutMs} ms: abandoned`),
+        );
       }, timeoutMs);
       worker.on("message", onMessage);
       worker.on("error", onError);
@@ -130,7 +132,8 @@ class C2paWorkerClient {
       // Referenced while working, so that `await analyzeProvenance(...)` keeps the process alive.
       worker.ref();
       // Structured clone copies a view's whole ArrayBuffer: send exactly the file.
-      const payload = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+      const payload =
+        bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
       worker.postMessage({ id, mediaType, bytes: payload });
     });
   }
@@ -139,7 +142,11 @@ class C2paWorkerClient {
 let client: C2paWorkerClient | undefined;
 
 /** Reads a C2PA manifest store through the shared worker. */
-export function readC2paManifestStore(mediaType: string, bytes: Uint8Array, timeoutMs: number): Promise<C2paReadResult> {
+export function readC2paManifestStore(
+  mediaType: string,
+  bytes: Uint8Array,
+  timeoutMs: number,
+): Promise<C2paReadResult> {
   client ??= new C2paWorkerClient();
   return client.read(mediaType, bytes, timeoutMs);
 }

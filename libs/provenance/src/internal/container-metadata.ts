@@ -59,7 +59,9 @@ export class MetadataCollector {
   /** True when a block of `size` bytes may be kept; reports why not otherwise. */
   accept(what: string, size: number): boolean {
     if (size > this.limits.maxBlockBytes) {
-      this.problem(`${what} is ${size} bytes, over the ${this.limits.maxBlockBytes}-byte limit for one metadata block: skipped`);
+      this.problem(
+        `${what} is ${size} bytes, over the ${this.limits.maxBlockBytes}-byte limit for one metadata block: skipped`,
+      );
       return false;
     }
     if (this.totalBytes + size > this.limits.maxTotalBytes || this.entries >= this.limits.maxEntries) {

@@ -67,7 +67,12 @@ const HAAR_TIMES = Float64Array.from({ length: 256 }, (_, u) => HAAR * u);
  * results are bit-exact. Float paths: from 2×2 channel sums (the input is already 8-bit, so the
  * encoder's float values cannot be recovered exactly anyway).
  */
-function blockMaxima(pixels: RgbPixels, blockRows: number, blockCols: number, withFloat: boolean): BlockMaxima {
+function blockMaxima(
+  pixels: RgbPixels,
+  blockRows: number,
+  blockCols: number,
+  withFloat: boolean,
+): BlockMaxima {
   const { data, width } = pixels;
   const blocks = blockRows * blockCols;
   const uint8Bgr = new Float64Array(blocks);
@@ -85,10 +90,18 @@ function blockMaxima(pixels: RgbPixels, blockRows: number, blockCols: number, wi
         const top = (bi * 8 + 2 * (cell >> 2)) * stride + bj * 24 + (cell & 3) * 6;
         const bottom = top + stride;
         // The 2×2 pixels: a (top left), b (top right), d (bottom left), e (bottom right).
-        const ar = data[top]!, ag = data[top + 1]!, ab = data[top + 2]!;
-        const br = data[top + 3]!, bg = data[top + 4]!, bb = data[top + 5]!;
-        const dr = data[bottom]!, dg = data[bottom + 1]!, db = data[bottom + 2]!;
-        const er = data[bottom + 3]!, eg = data[bottom + 4]!, eb = data[bottom + 5]!;
+        const ar = data[top]!,
+          ag = data[top + 1]!,
+          ab = data[top + 2]!;
+        const br = data[top + 3]!,
+          bg = data[top + 4]!,
+          bb = data[top + 5]!;
+        const dr = data[bottom]!,
+          dg = data[bottom + 1]!,
+          db = data[bottom + 2]!;
+        const er = data[bottom + 3]!,
+          eg = data[bottom + 4]!,
+          eb = data[bottom + 5]!;
         // OpenCV RGB2YCrCb_i<uchar> (YUV order, BGR input): yuv_shift 14, B2Y 1868, G2Y 9617,
         // R2Y 4899, B2UI 8061, delta 128 << 14, CV_DESCALE rounds by adding 1 << 13. U stays
         // within 2..253, so the reference's saturate_cast never clips.
@@ -143,12 +156,17 @@ export function scanDwtDctBlocks(pixels: RgbPixels, withFloat = true): DwtDctSca
   const maxima = blockMaxima(pixels, blockRows, blockCols, withFloat);
   return {
     blocks: blockRows * blockCols,
-    maxima: withFloat ? { "uint8-bgr": maxima.uint8Bgr, "float-bgr": maxima.floatBgr, "float-rgb": maxima.floatRgb } : { "uint8-bgr": maxima.uint8Bgr },
+    maxima: withFloat
+      ? { "uint8-bgr": maxima.uint8Bgr, "float-bgr": maxima.floatBgr, "float-rgb": maxima.floatRgb }
+      : { "uint8-bgr": maxima.uint8Bgr },
   };
 }
 
 /** Block `num` votes for bit `num % length` with score `|v| % 36 > 18`: ones and counts per bit. */
-export function tallyDwtDctVotes(maxima: Float64Array, length: number): { ones: Uint32Array; counts: Uint32Array } {
+export function tallyDwtDctVotes(
+  maxima: Float64Array,
+  length: number,
+): { ones: Uint32Array; counts: Uint32Array } {
   const ones = new Uint32Array(length);
   const counts = new Uint32Array(length);
   const half = DWT_DCT_SCALE / 2;
@@ -168,7 +186,11 @@ export function votesToBits(ones: Uint32Array, counts: Uint32Array): Uint8Array 
 }
 
 /** The bits imwatermark's `WatermarkDecoder('bits', length).decode(bgr, 'dwtDct')` returns. */
-export function decodeDwtDctBits(pixels: RgbPixels, length: number, embedding: DwtDctEmbedding = "uint8-bgr"): Uint8Array | null {
+export function decodeDwtDctBits(
+  pixels: RgbPixels,
+  length: number,
+  embedding: DwtDctEmbedding = "uint8-bgr",
+): Uint8Array | null {
   const scan = scanDwtDctBlocks(pixels, embedding !== "uint8-bgr");
   const maxima = scan?.maxima[embedding];
   if (maxima === undefined) return null;

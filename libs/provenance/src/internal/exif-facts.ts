@@ -1,4 +1,4 @@
-import exifr from "exifr";
+import { exifr } from "./exifr.js";
 
 /** The EXIF fields provenance looks at, typed; absent when the file does not carry them. */
 export interface ExifFacts {
@@ -49,7 +49,11 @@ const exifrOptions = {
  * `wholeFile`, from a TIFF/HEIF/AVIF file (then also its raw XMP). exifr follows only IFD0 → EXIF,
  * so an IFD loop cannot trap it. Problems are appended to `problems`.
  */
-export async function readExif(input: Uint8Array, wholeFile: boolean, problems: string[]): Promise<ExifReadResult> {
+export async function readExif(
+  input: Uint8Array,
+  wholeFile: boolean,
+  problems: string[],
+): Promise<ExifReadResult> {
   let output: unknown;
   try {
     output = await exifr.parse(input, { ...exifrOptions, xmp: wholeFile ? { parse: false } : false });
@@ -60,7 +64,8 @@ export async function readExif(input: Uint8Array, wholeFile: boolean, problems: 
   if (!isRecord(output)) return { facts: {}, xmpPackets: [] };
   const errors = output.errors;
   if (Array.isArray(errors)) {
-    for (const error of errors.slice(0, 5)) problems.push(`EXIF is partly broken (${error instanceof Error ? error.message : String(error)})`);
+    for (const error of errors.slice(0, 5))
+      problems.push(`EXIF is partly broken (${error instanceof Error ? error.message : String(error)})`);
   }
   const ifd0 = isRecord(output.ifd0) ? output.ifd0 : {};
   const exif = isRecord(output.exif) ? output.exif : {};
@@ -85,7 +90,8 @@ export async function readExif(input: Uint8Array, wholeFile: boolean, problems: 
     setText(facts, "userComment", comment);
   }
   const xmpPackets: Uint8Array[] = [];
-  if (typeof output.xmp === "string" && output.xmp.length > 0) xmpPackets.push(new TextEncoder().encode(output.xmp));
+  if (typeof output.xmp === "string" && output.xmp.length > 0)
+    xmpPackets.push(new TextEncoder().encode(output.xmp));
   return { facts, xmpPackets };
 }
 
@@ -126,8 +132,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
-type TextKey = { [K in keyof ExifFacts]-?: ExifFacts[K] extends string | undefined ? K : never }[keyof ExifFacts];
-type NumberKey = { [K in keyof ExifFacts]-?: ExifFacts[K] extends number | undefined ? K : never }[keyof ExifFacts];
+type TextKey = {
+  [K in keyof ExifFacts]-?: ExifFacts[K] extends string | undefined ? K : never;
+}[keyof ExifFacts];
+type NumberKey = {
+  [K in keyof ExifFacts]-?: ExifFacts[K] extends number | undefined ? K : never;
+}[keyof ExifFacts];
 
 function setText(facts: ExifFacts, key: TextKey, value: unknown): void {
   if (typeof value === "string") {

@@ -31,10 +31,15 @@ export function extractContainerMetadata(bytes: Uint8Array, limits: MetadataLimi
   if (walk !== undefined) {
     walk(bytes, collector);
   } else if (format === "unknown") {
-    collector.problem("not a recognised image container (JPEG, PNG, WebP, GIF, TIFF, HEIF, AVIF): no metadata read");
+    collector.problem(
+      "not a recognised image container (JPEG, PNG, WebP, GIF, TIFF, HEIF, AVIF): no metadata read",
+    );
   } else if (containsAscii(bytes, "jumb") && containsAscii(bytes, "c2pa")) {
     // The C2PA SDK locates the store itself in these formats.
     collector.addC2pa(bytes.length);
   }
-  return { ...collector.result, exifrReadsWholeFile: format === "tiff" || format === "heif" || format === "avif" };
+  return {
+    ...collector.result,
+    exifrReadsWholeFile: format === "tiff" || format === "heif" || format === "avif",
+  };
 }

@@ -13,7 +13,9 @@ export function walkJpeg(bytes: Uint8Array, collector: MetadataCollector): void 
   let at = 2;
   while (at < bytes.length) {
     if (bytes[at] !== 0xff) {
-      collector.problem(`JPEG has no marker at offset ${at} (corrupt segment structure): stopped reading segments`);
+      collector.problem(
+        `JPEG has no marker at offset ${at} (corrupt segment structure): stopped reading segments`,
+      );
       return;
     }
     // Fill bytes: any number of 0xFF may precede a marker.
@@ -26,7 +28,9 @@ export function walkJpeg(bytes: Uint8Array, collector: MetadataCollector): void 
     if (at + 2 > bytes.length) break;
     const length = u16be(bytes, at);
     if (length < 2 || at + length > bytes.length) {
-      collector.problem(`JPEG segment 0xFF${marker.toString(16).toUpperCase()} at offset ${at - 2} claims ${length} bytes but only ${bytes.length - at} remain: stopped reading segments`);
+      collector.problem(
+        `JPEG segment 0xFF${marker.toString(16).toUpperCase()} at offset ${at - 2} claims ${length} bytes but only ${bytes.length - at} remain: stopped reading segments`,
+      );
       return;
     }
     const payload = bytes.subarray(at + 2, at + length);
@@ -40,7 +44,8 @@ function readSegment(marker: number, payload: Uint8Array, collector: MetadataCol
   if (marker === 0xe1) {
     if (startsWithAscii(payload, EXIF_HEADER)) {
       const tiff = payload.subarray(EXIF_HEADER.length);
-      if (startsWithAscii(tiff, "II*\0") || startsWithAscii(tiff, "MM\0*")) collector.addExif("JPEG APP1 EXIF", tiff);
+      if (startsWithAscii(tiff, "II*\0") || startsWithAscii(tiff, "MM\0*"))
+        collector.addExif("JPEG APP1 EXIF", tiff);
       else collector.problem("JPEG APP1 EXIF segment does not hold a TIFF header: skipped");
     } else if (startsWithAscii(payload, XMP_HEADER)) {
       collector.addXmp("JPEG APP1 XMP", payload.subarray(XMP_HEADER.length));
@@ -49,7 +54,8 @@ function readSegment(marker: number, payload: Uint8Array, collector: MetadataCol
     // APP11 "JP" segments carry JUMBF boxes; C2PA's superbox is labelled "c2pa".
     // Continuation segments repeat the JP header but not the label, so once a store has started
     // every further JP segment belongs to it.
-    if (startsWithAscii(payload, "JP") && (collector.result.c2paBytes > 0 || containsAscii(payload, "c2pa"))) collector.addC2pa(payload.length);
+    if (startsWithAscii(payload, "JP") && (collector.result.c2paBytes > 0 || containsAscii(payload, "c2pa")))
+      collector.addC2pa(payload.length);
   } else if (marker === 0xfe) {
     collector.addText("jpeg-COM", "comment", latin1(payload));
   }

@@ -9,15 +9,24 @@ const XMP_KEYWORD = "XML:com.adobe.xmp";
  * Inflates zlib data under a size cap: zlib's `maxOutputLength` stops a decompression bomb after
  * `cap` bytes instead of allocating its claimed size. Returns undefined and reports otherwise.
  */
-export function inflateCapped(data: Uint8Array, cap: number, what: string, collector: MetadataCollector): Uint8Array | undefined {
+export function inflateCapped(
+  data: Uint8Array,
+  cap: number,
+  what: string,
+  collector: MetadataCollector,
+): Uint8Array | undefined {
   try {
     return inflateSync(data, { maxOutputLength: cap });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === "ERR_BUFFER_TOO_LARGE") {
-      collector.problem(`${what} inflates to more than ${cap} bytes (a decompression bomb or an oversized block): skipped`);
+      collector.problem(
+        `${what} inflates to more than ${cap} bytes (a decompression bomb or an oversized block): skipped`,
+      );
     } else {
-      collector.problem(`${what} is not valid zlib data (${error instanceof Error ? error.message : String(error)}): skipped`);
+      collector.problem(
+        `${what} is not valid zlib data (${error instanceof Error ? error.message : String(error)}): skipped`,
+      );
     }
     return undefined;
   }
@@ -38,13 +47,17 @@ export function walkPng(bytes: Uint8Array, collector: MetadataCollector): void {
     const length = u32be(bytes, at);
     const type = latin1(bytes, at + 4, at + 8);
     if (!/^[A-Za-z]{4}$/.test(type)) {
-      collector.problem(`PNG chunk at offset ${at} has an invalid type ${JSON.stringify(type)}: stopped reading chunks`);
+      collector.problem(
+        `PNG chunk at offset ${at} has an invalid type ${JSON.stringify(type)}: stopped reading chunks`,
+      );
       return;
     }
     const dataStart = at + 8;
     const dataEnd = dataStart + length;
     if (length > 0x7fffffff || dataEnd + 4 > bytes.length) {
-      collector.problem(`PNG chunk ${type} at offset ${at} claims ${length} bytes but only ${Math.max(0, bytes.length - dataStart - 4)} remain: stopped reading chunks`);
+      collector.problem(
+        `PNG chunk ${type} at offset ${at} claims ${length} bytes but only ${Math.max(0, bytes.length - dataStart - 4)} remain: stopped reading chunks`,
+      );
       return;
     }
     const data = bytes.subarray(dataStart, dataEnd);
@@ -59,7 +72,8 @@ export function walkPng(bytes: Uint8Array, collector: MetadataCollector): void {
         readInternationalText(data, at, collector);
         break;
       case "eXIf":
-        if (startsWithAscii(data, "II*\0") || startsWithAscii(data, "MM\0*")) collector.addExif("PNG eXIf chunk", data);
+        if (startsWithAscii(data, "II*\0") || startsWithAscii(data, "MM\0*"))
+          collector.addExif("PNG eXIf chunk", data);
         else collector.problem(`PNG eXIf chunk at offset ${at} does not start with a TIFF header: skipped`);
         break;
       case "caBX":
@@ -95,7 +109,12 @@ function readCompressedText(data: Uint8Array, at: number, collector: MetadataCol
     collector.problem(`PNG zTXt "${key}" uses unknown compression method ${data[nul + 1]}: skipped`);
     return;
   }
-  const text = inflateCapped(data.subarray(nul + 2), collector.limits.maxBlockBytes, `PNG zTXt "${key}"`, collector);
+  const text = inflateCapped(
+    data.subarray(nul + 2),
+    collector.limits.maxBlockBytes,
+    `PNG zTXt "${key}"`,
+    collector,
+  );
   if (text !== undefined) collector.addText("png-zTXt", key, latin1(text));
 }
 

@@ -14,9 +14,14 @@ const F = Math.SQRT1_2;
  * swap of the horizontal and vertical detail bands (`idwt2((cA, (cV, cH, cD)))`) — and YUV→BGR.
  * Unlike numpy's unchecked cast, values are clamped to 0..255 when stored as 8 bits.
  */
-export function embedDwtDctWatermark(pixels: RgbPixels, bits: readonly number[], embedding: DwtDctEmbedding = "uint8-bgr"): RgbPixels {
+export function embedDwtDctWatermark(
+  pixels: RgbPixels,
+  bits: readonly number[],
+  embedding: DwtDctEmbedding = "uint8-bgr",
+): RgbPixels {
   const { width, height, data } = pixels;
-  if (width * height < DWT_DCT_MIN_AREA) throw new RangeError("image too small, should be larger than 256x256");
+  if (width * height < DWT_DCT_MIN_AREA)
+    throw new RangeError("image too small, should be larger than 256x256");
   const n = width * height;
   const y = new Float64Array(n);
   const u = new Float64Array(n);
@@ -120,9 +125,9 @@ export function embedDwtDctWatermark(pixels: RgbPixels, bits: readonly number[],
         const uu = inCrop ? clamp8(Math.trunc(u[i]!)) : u[i]!;
         const yv = y[i]!;
         const vv = v[i]!;
-        b = clamp8(yv + ((((uu - 128) * 33292) + 8192) >> 14));
-        g = clamp8(yv + ((((uu - 128) * -6472 + (vv - 128) * -9519) + 8192) >> 14));
-        r = clamp8(yv + ((((vv - 128) * 18678) + 8192) >> 14));
+        b = clamp8(yv + (((uu - 128) * 33292 + 8192) >> 14));
+        g = clamp8(yv + (((uu - 128) * -6472 + (vv - 128) * -9519 + 8192) >> 14));
+        r = clamp8(yv + (((vv - 128) * 18678 + 8192) >> 14));
       } else {
         const yv = y[i]!;
         const uu = u[i]! - 0.5;

@@ -50,7 +50,10 @@ export function buildPng(chunks: Uint8Array[], { end = true }: { end?: boolean }
 
 /** tEXt: keyword, NUL, Latin-1 text. */
 export function textChunk(key: string, value: string): Uint8Array {
-  return pngChunk("tEXt", Buffer.concat([Buffer.from(key, "latin1"), Buffer.from([0]), Buffer.from(value, "latin1")]));
+  return pngChunk(
+    "tEXt",
+    Buffer.concat([Buffer.from(key, "latin1"), Buffer.from([0]), Buffer.from(value, "latin1")]),
+  );
 }
 
 /** zTXt: keyword, NUL, method 0, zlib data (`compressed` overrides the data). */
@@ -60,14 +63,31 @@ export function ztxtChunk(key: string, value: string, compressed?: Uint8Array): 
 }
 
 /** iTXt: keyword, NUL, flag, method, language, NUL, translated keyword, NUL, UTF-8 text. */
-export function itxtChunk(key: string, value: string, { compress = false, compressed }: { compress?: boolean; compressed?: Uint8Array } = {}): Uint8Array {
-  const text = compressed ?? (compress ? deflateSync(Buffer.from(value, "utf8")) : Buffer.from(value, "utf8"));
+export function itxtChunk(
+  key: string,
+  value: string,
+  { compress = false, compressed }: { compress?: boolean; compressed?: Uint8Array } = {},
+): Uint8Array {
+  const text =
+    compressed ?? (compress ? deflateSync(Buffer.from(value, "utf8")) : Buffer.from(value, "utf8"));
   const flag = compress || compressed !== undefined ? 1 : 0;
-  return pngChunk("iTXt", Buffer.concat([Buffer.from(key, "latin1"), Buffer.from([0, flag, 0]), Buffer.from("en\0\0", "latin1"), text]));
+  return pngChunk(
+    "iTXt",
+    Buffer.concat([
+      Buffer.from(key, "latin1"),
+      Buffer.from([0, flag, 0]),
+      Buffer.from("en\0\0", "latin1"),
+      text,
+    ]),
+  );
 }
 
 /** One JPEG marker segment (`declaredLength` overrides the length field). */
-export function jpegSegment(marker: number, payload: Uint8Array, declaredLength = payload.length + 2): Uint8Array {
+export function jpegSegment(
+  marker: number,
+  payload: Uint8Array,
+  declaredLength = payload.length + 2,
+): Uint8Array {
   const out = Buffer.alloc(4 + payload.length);
   out[0] = 0xff;
   out[1] = marker;
@@ -78,7 +98,11 @@ export function jpegSegment(marker: number, payload: Uint8Array, declaredLength 
 
 /** SOI, the segments, then a minimal SOS and EOI (no decodable image: metadata tests only). */
 export function buildJpeg(segments: Uint8Array[]): Uint8Array {
-  return Buffer.concat([Buffer.from([0xff, 0xd8]), ...segments, Buffer.from([0xff, 0xda, 0x00, 0x02, 0x00, 0xff, 0xd9])]);
+  return Buffer.concat([
+    Buffer.from([0xff, 0xd8]),
+    ...segments,
+    Buffer.from([0xff, 0xda, 0x00, 0x02, 0x00, 0xff, 0xd9]),
+  ]);
 }
 
 /** APP1 EXIF segment around a TIFF block. */
@@ -88,7 +112,10 @@ export function exifSegment(tiff: Uint8Array): Uint8Array {
 
 /** APP1 XMP segment. */
 export function xmpSegment(xmp: string): Uint8Array {
-  return jpegSegment(0xe1, Buffer.concat([Buffer.from("http://ns.adobe.com/xap/1.0/\0", "latin1"), Buffer.from(xmp, "utf8")]));
+  return jpegSegment(
+    0xe1,
+    Buffer.concat([Buffer.from("http://ns.adobe.com/xap/1.0/\0", "latin1"), Buffer.from(xmp, "utf8")]),
+  );
 }
 
 /** A WebP with a placeholder VP8L chunk and extra chunks (`[fourcc, data]`). */
@@ -136,13 +163,22 @@ export const short = (tag: number, n: number): TiffEntry => {
   return { tag, type: 3, count: 1, value };
 };
 
-export const undefinedBytes = (tag: number, bytes: Uint8Array): TiffEntry => ({ tag, type: 7, count: bytes.length, value: bytes });
+export const undefinedBytes = (tag: number, bytes: Uint8Array): TiffEntry => ({
+  tag,
+  type: 7,
+  count: bytes.length,
+  value: bytes,
+});
 
 /**
  * A little-endian TIFF block: IFD0 with `ifd0` entries and a pointer to an EXIF IFD with `exif`
  * entries. `loop` makes IFD0's next-IFD pointer and the EXIF pointer point back at IFD0.
  */
-export function buildTiff(ifd0: TiffEntry[], exif: TiffEntry[] = [], { loop = false }: { loop?: boolean } = {}): Uint8Array {
+export function buildTiff(
+  ifd0: TiffEntry[],
+  exif: TiffEntry[] = [],
+  { loop = false }: { loop?: boolean } = {},
+): Uint8Array {
   const buffer = Buffer.alloc(65536);
   buffer.write("II", 0, "latin1");
   buffer.writeUInt16LE(42, 2);
@@ -166,7 +202,12 @@ export function buildTiff(ifd0: TiffEntry[], exif: TiffEntry[] = [], { loop = fa
     buffer.writeUInt32LE(next, at + 2 + sorted.length * 12);
   };
   const exifAt = 2048;
-  const exifPointer: TiffEntry = { tag: 0x8769, type: 4, count: 1, value: Buffer.from(Uint32Array.of(loop ? 8 : exifAt).buffer) };
+  const exifPointer: TiffEntry = {
+    tag: 0x8769,
+    type: 4,
+    count: 1,
+    value: Buffer.from(Uint32Array.of(loop ? 8 : exifAt).buffer),
+  };
   writeIfd(8, exif.length > 0 || loop ? [...ifd0, exifPointer] : ifd0, loop ? 8 : 0);
   if (exif.length > 0) writeIfd(exifAt, exif, 0);
   return new Uint8Array(buffer.subarray(0, data));

@@ -1,4 +1,4 @@
-import exifr from "exifr";
+import { exifr } from "./exifr.js";
 import { containsAscii, utf8 } from "./bytes.js";
 
 /** The XMP properties provenance looks at. */
@@ -98,7 +98,10 @@ function rawDigitalSourceType(packet: Uint8Array): string | undefined {
   if (!containsAscii(packet, "DigitalSourceType")) return undefined;
   // Only the first 1 MiB: the property sits in the main packet, and the regex stays linear.
   const text = utf8(packet, 0, Math.min(packet.length, 1 << 20));
-  const match = /DigitalSourceType\s*(?:=\s*["']([^"'<>]{1,300})["']|[^>]{0,300}?rdf:resource\s*=\s*["']([^"'<>]{1,300})["']|>\s*([^<\s]{1,300})\s*<)/.exec(text);
+  const match =
+    /DigitalSourceType\s*(?:=\s*["']([^"'<>]{1,300})["']|[^>]{0,300}?rdf:resource\s*=\s*["']([^"'<>]{1,300})["']|>\s*([^<\s]{1,300})\s*<)/.exec(
+      text,
+    );
   return match === null ? undefined : (match[1] ?? match[2] ?? match[3]);
 }
 

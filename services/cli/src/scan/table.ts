@@ -4,7 +4,7 @@ import type { VerdictJson } from "@mirage/contracts";
 export type ScanRow = { path: string; verdict: VerdictJson } | { path: string; error: { reason: string; message: string } };
 
 /** Renders rows as a fixed-width table for people; long cells are cut with an ellipsis. */
-export function renderTable(rows: ScanRow[], width = process.stdout.columns ?? 120): string {
+export function renderTable(rows: ScanRow[], width = process.stdout.isTTY ? process.stdout.columns : Infinity): string {
   const header = ["FILE", "LABEL", "pAi", "DECIDED BY", "EVIDENCE"];
   const cells = rows.map((row) =>
     "error" in row

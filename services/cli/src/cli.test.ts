@@ -1,0 +1,93 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { verdictJsonSchema } from "@mirage/contracts";
+import { repoRoot, sharedAvailable, sharedPath } from "@mirage/test-support";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const cli = join(repoRoot, "services/cli/dist/main.js");
+
+/** Runs the built `mirage` (npm test builds first) and returns stdout, stderr and the exit code. */
+async function mirage(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const e = error as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+describe.skipIf(!sharedAvailable("fixtures/c2pa"))("mirage scan", () => {
+  it("prints one contract-shaped verdict per image with --json, and goes on past bad files", async () => {
+    const { stdout, code } = await mirage(["scan", sharedPath("fixtures/c2pa"), sharedPath("fixtures/malformed"), "--json", "--mode", "quick"]);
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(17);
+    const errors = lines.filter((l) => "error" in l);
+    expect(errors.map((l) => (l.error as { reason: string }).reason).sort()).toEqual(["undecodable-image", "unsupported-format"]);
+    for (const line of lines.filter((l) => !("error" in l))) {
+      const parsed = verdictJsonSchema.safeParse(line);
+      expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+      expect(line.path).toBeTypeOf("string");
+      expect(line.eventId).toBeUndefined();
+    }
+    const byName = (name: string) => lines.find((l) => String(l.path).endsWith(name))!;
+    for (const name of ["ocsp.jpg", "openai-dalle3-c2pa-1.png", "openai-dalle3-c2pa-2.png"]) {
+      expect(byName(name)).toMatchObject({ label: "AI_GENERATED", decidedBy: "PROVENANCE" });
+      expect((byName(name).evidence as Array<{ kind: string }>).map((e) => e.kind)).toContain("c2pa");
+    }
+    const camera = (byName("sample1.png").evidence as Array<{ kind: string; summary: string }>).find((e) => e.kind === "camera-exif");
+    expect(camera?.summary).toContain("Canon EOS REBEL T3");
+    expect(code).toBe(1); // some files failed
+  });
+
+  it("prints a table for people, errors included", async () => {
+    const { stdout } = await mirage(["scan", sharedPath("fixtures/c2pa/ocsp.jpg"), sharedPath("fixtures/c2pa/sample1.heic"), "--mode", "quick"]);
+    const [header, ...rows] = stdout.trim().split("\n");
+    expect(header).toMatch(/^FILE\s+LABEL\s+pAi\s+DECIDED BY\s+EVIDENCE$/);
+    expect(rows.find((r) => r.includes("ocsp.jpg"))).toMatch(/AI_GENERATED\s+0\.99\s+PROVENANCE\s+C2PA manifest/);
+    expect(rows.find((r) => r.includes("sample1.heic"))).toMatch(/ERROR.*unsupported-format: .*HEIC/);
+  });
+
+  it("says clearly when an input does not exist", async () => {
+    const { stderr, code } = await mirage(["scan", "/nonexistent/file.jpg"]);
+    expect(stderr).toContain("no such file or folder");
+    expect(code).toBe(2);
+  });
+});
+
+describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage eval", () => {
+  it("writes a report with the protocol's fields and prints markdown tables", async () => {
+    const out = join(await mkdtemp(join(tmpdir(), "mirage-eval-")), "r.json");
+    const { stdout, stderr, code } = await mirage([
+      "eval", "--data", sharedPath("datasets/aigi-v1"), "--split", "val", "--protocol", "pixels-only", "--perturb", "jpeg75,resize50+jpeg75", "--out", out,
+    ]);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(await readFile(out, "utf8"));
+    expect(report.protocol).toBe("pixels-only");
+    expect(report.variants).toEqual(["clean", "jpeg75", "resize50+jpeg75"]);
+    expect(report.overall.n + report.overall.errors).toBe(149);
+    for (const key of ["accuracy", "balancedAccuracy", "auroc", "fprReal", "recallAi", "escalationRate", "meanLatencyMs", "p95LatencyMs"]) {
+      expect(report.overall[key], key).toBeTypeOf("number");
+    }
+    expect(Object.keys(report.perPerturbation)).toEqual(["clean", "jpeg75", "resize50+jpeg75"]);
+    expect(Object.keys(report.perSource).length).toBeGreaterThan(5);
+    expect(Object.keys(report.perGenerator).length).toBeGreaterThan(5);
+    // pixels-only strips metadata: provenance must have nothing left to say.
+    expect(report.provenance.decidedByProvenance).toBe(0);
+    expect(report.run.peakRssMb).toBeGreaterThan(0);
+    expect(stdout).toContain("## Per perturbation");
+    expect(stdout).toMatch(/\| clean \| \d+ \|/);
+  });
+
+  it("refuses a manifest whose labels are not ai or real", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mirage-eval-"));
+    await writeFile(join(dir, "manifest.csv"), "path,label,source,generator,split\na.png,maybe,s,g,test\n");
+    const bad = await mirage(["eval", "--data", dir, "--out", join(dir, "r.json")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("label of ai or real");
+  });
+});

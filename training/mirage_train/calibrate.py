@@ -1,0 +1,106 @@
+"""Step "calibrate": scores the TypeScript-made evaluation crops of the val split with the ONNX
+model, aggregates the mean crop logit z per image × variant, fits Platt scaling
+pAi = sigmoid(a·z + b) and picks the band thresholds, pooled over every variant.
+
+    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v1/model.onnx --out work/model/calibration.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from sklearn.linear_model import LogisticRegression
+
+from .crops import normalise
+from .metrics import F64, summary, threshold_for_fpr, threshold_for_miss
+
+TARGETS = {"likelyAiFprReal": 0.01, "likelyRealMissAi": 0.02, "strictLikelyRealMissAi": 0.005}
+
+
+def score_crops(model: Path, crops: np.ndarray, threads: int, batch: int = 64) -> F64:
+    """Per-crop logits of uint8 crops [M, S, S, 3]."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    out = [session.run(None, {"input": normalise(np.asarray(crops[i : i + batch]))})[0][:, 0] for i in range(0, len(crops), batch)]
+    return np.concatenate(out).astype(np.float64)
+
+
+def image_logits(eval_dir: Path, model: Path, threads: int) -> list[dict[str, object]]:
+    """One record per image × variant: z (mean crop logit), label, source, variant, crops."""
+    crops = np.load(eval_dir / "crops.npy", mmap_mode="r")
+    logits = score_crops(model, crops, threads)
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    meta: dict[tuple[int, str], dict[str, str]] = {}
+    with open(eval_dir / "crops.csv", newline="") as f:
+        for row_index, row in enumerate(csv.DictReader(f)):
+            key = (int(row["image"]), row["variant"])
+            groups[key].append(row_index)
+            meta[key] = row
+    records = []
+    for key, rows in groups.items():
+        m = meta[key]
+        records.append(
+            {"image": key[0], "variant": key[1], "path": m["path"], "label": 1 if m["label"] == "ai" else 0, "source": m["source"],
+             "z": float(logits[rows].mean()), "crops": len(rows), "cropLogits": [round(float(v), 4) for v in logits[rows]]}
+        )
+    return records
+
+
+def main() -> None:
+    """Writes calibration.json: Platt parameters, thresholds, val metrics per variant and source."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--eval", type=Path, required=True)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    records = image_logits(args.eval, args.model, args.threads)
+    z = np.array([r["z"] for r in records], dtype=np.float64)
+    y = np.array([r["label"] for r in records], dtype=np.int64)
+    platt = LogisticRegression(C=1e6, max_iter=1000).fit(z[:, None], y)
+    a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    p = 1.0 / (1.0 + np.exp(-(a * z + b)))
+    likely_ai = threshold_for_fpr(p[y == 0], TARGETS["likelyAiFprReal"])
+    likely_real = min(threshold_for_miss(p[y == 1], TARGETS["likelyRealMissAi"]), likely_ai)
+    strict = min(threshold_for_miss(p[y == 1], TARGETS["strictLikelyRealMissAi"]), likely_real)
+
+    variants = sorted({str(r["variant"]) for r in records})
+    per_variant = {}
+    for v in variants:
+        mask = np.array([r["variant"] == v for r in records])
+        per_variant[v] = summary(p[mask], y[mask], likely_ai, likely_real)
+    per_source: dict[str, dict[str, float | int]] = {}
+    po = np.array([r["variant"] == "pixels-only" for r in records])
+    for s in sorted({str(r["source"]) for r in records}):
+        mask = po & np.array([r["source"] == s for r in records])
+        if mask.any():
+            ps, ys = p[mask], y[mask]
+            per_source[s] = {"n": int(mask.sum()), "label": "ai" if ys[0] == 1 else "real",
+                             "accuracyAt0.5": round(float(((ps >= 0.5) == (ys == 1)).mean()), 4),
+                             "likelyAi": int((ps >= likely_ai).sum()), "uncertain": int(((ps >= likely_real) & (ps < likely_ai)).sum()),
+                             "likelyReal": int((ps < likely_real).sum())}
+    out = {
+        "split": "val",
+        "calibration": {"method": "platt", "a": round(a, 6), "b": round(b, 6), "samples": int(len(z)), "variants": variants},
+        "thresholds": {"likelyAi": likely_ai, "likelyReal": likely_real, "strictLikelyReal": strict, "targets": TARGETS},
+        "pooled": summary(p, y, likely_ai, likely_real),
+        "perVariant": per_variant,
+        "perSourcePixelsOnly": per_source,
+        "records": records,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1))
+    print(json.dumps({k: out[k] for k in ("calibration", "thresholds", "pooled")}, indent=1))
+    for v, m in per_variant.items():
+        print(f"{v:12s} {json.dumps(m)}")
+
+
+if __name__ == "__main__":
+    main()
