@@ -42,7 +42,7 @@ function envInt(name, fallback) {
   return value;
 }
 
-/** Where the broker listens and keeps its files; each field names its environment variable. */
+/** Where the broker listens and keeps its files, from the environment (README.md lists the variables). */
 function readConfig() {
   const port = envInt("KAFKA_PORT", 19092);
   const home = resolve(process.env.MIRAGE_KAFKA_HOME || join(repoRoot, ".kafka"));
@@ -107,16 +107,27 @@ function ensureJars(config) {
   rmSync(staging, { recursive: true, force: true });
   say(`fetching Apache Kafka ${kafkaVersion} from Maven Central into ${config.libsDir} (once; ~30-60 s)`);
   const started = Date.now();
+  // Output is kept for a failure: with -q a good run prints only stray colour resets.
   const result = spawnSync(
     config.mvn,
-    ["-q", "-f", join(here, "pom.xml"), "dependency:copy-dependencies", `-DoutputDirectory=${staging}`],
-    { stdio: ["ignore", "inherit", "inherit"] },
+    [
+      "-q",
+      "-B",
+      "-Dstyle.color=never",
+      "-f",
+      join(here, "pom.xml"),
+      "dependency:copy-dependencies",
+      `-DoutputDirectory=${staging}`,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
   );
   if (result.error || result.status !== 0) rmSync(staging, { recursive: true, force: true });
-  if (result.error)
+  if (result.error) {
     fail(`cannot run Maven (${config.mvn}): ${result.error.message}; install Maven or set MVN`);
-  if (result.status !== 0)
-    fail(`Maven could not fetch the Kafka jars (exit ${result.status}); see its output above`);
+  }
+  if (result.status !== 0) {
+    fail(`Maven could not fetch the Kafka jars (exit ${result.status}):\n${result.stdout}${result.stderr}`);
+  }
   const jars = readdirSync(staging).filter((name) => name.endsWith(".jar"));
   if (!jars.some((name) => name.startsWith(`kafka_2.13-${kafkaVersion}`))) {
     fail(`Maven finished but ${staging} holds no kafka_2.13-${kafkaVersion}.jar`);

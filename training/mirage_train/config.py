@@ -11,9 +11,9 @@ class ModelConfig:
 
     crop_size: int = 128
     crop_count: int = 4
-    last_stage: int = 8
-    pooled_stages: tuple[int, ...] = (3, 4, 5, 6, 8)
-    probe_c: float = 0.1
+    last_stage: int = 5
+    pooled_stages: tuple[int, ...] = (3, 4, 5)
+    probe_c: float = 1.0
     train_draws: int = 8
     seed: int = 1234
     variants: tuple[str, ...] = field(

@@ -35,10 +35,10 @@ def build_net(config: ModelConfig, pretrained: bool) -> TriageNet:
 
 
 def fit_probe(features: np.ndarray, labels: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, np.ndarray, LogisticRegression]:
-    """Standardisation statistics and an L2 logistic regression on the standardised features."""
+    """Standardisation statistics and an L2 logistic regression (classes weighted alike) on the standardised features."""
     mean = features.mean(axis=0)
     std = features.std(axis=0) + 1e-6
-    probe = LogisticRegression(C=c, max_iter=5000, random_state=seed).fit((features - mean) / std, labels)
+    probe = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=seed).fit((features - mean) / std, labels)
     return mean, std, probe
 
 

@@ -11,6 +11,11 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { execFile } from "node:child_process";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { MirageError } from "@mirage/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -112,6 +117,40 @@ describe("against a real Kafka 4 broker", () => {
       created: [],
       existing: [{ topic, partitions: 3 }],
     });
+  });
+
+  it("fails a send to a missing topic instead of creating it", async () => {
+    const strict = await createProducer(client, { retries: 1 });
+    try {
+      await expect(strict.send(uniqueName("missing"), [{ key: "k", value: "v" }])).rejects.toMatchObject({
+        code: "UNAVAILABLE",
+        reason: "kafka-produce-failed",
+      });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("runs the README example", async () => {
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("createConsumer");
+    // Under node_modules: resolves @mirage/kafka like any package, and no tsconfig or lint sees it.
+    const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+    const folder = join(repoRoot, "node_modules", ".cache", "mirage-kafka");
+    const file = join(folder, `readme-${process.pid}.mts`);
+    await mkdir(folder, { recursive: true });
+    await writeFile(file, example ?? "");
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ["--conditions=@mirage/source", "--import", "tsx", file],
+        { cwd: repoRoot, env: { ...process.env, KAFKA_BROKERS: broker.brokers }, timeout: 60_000 },
+      );
+      expect(stdout.trim()).toBe("handled 1");
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 
   it("produces idempotently (concurrent sends, keyed) and consumes each message once in a group", async () => {

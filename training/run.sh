@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Rebuilds models/triage/v1 from a dataset folder: decode → train → export → eval crops (val) →
+# calibrate → compare → card → onnxruntime-node check. Run from anywhere:
+#   training/run.sh [dataset dir, default ../shared/datasets/aigi-v1]
+# Env: MIRAGE_TRAIN_PYTHON (default training/.venv/bin/python), COMPARE=0 skips the from-scratch run.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+DATA="$(cd "${1:-$ROOT/../shared/datasets/aigi-v1}" && pwd)"
+PY="${MIRAGE_TRAIN_PYTHON:-$ROOT/training/.venv/bin/python}"
+WORK="$ROOT/training/work"
+OUT="$ROOT/models/triage/v1"
+# tsx resolves @mirage/* to their TypeScript sources (no build needed) with this condition.
+TSX=(npx tsx --conditions=@mirage/source)
+export PYTHONHASHSEED=0
+SIZE=$("$PY" -c "import sys; sys.path.insert(0, 'training'); from mirage_train.config import CONFIG; print(CONFIG.crop_size)")
+COUNT=$("$PY" -c "import sys; sys.path.insert(0, 'training'); from mirage_train.config import CONFIG; print(CONFIG.crop_count)")
+START=$(date +%s)
+step() { echo; echo "== $1 ($(( $(date +%s) - START )) s)"; }
+
+step "decode every manifest image with decodeImage"
+"${TSX[@]}" training/scripts/decode-dataset.ts --data "$DATA" --out "$WORK/decoded"
+
+cd "$ROOT/training"
+step "train (frozen truncated backbone + linear probe on augmented crops)"
+"$PY" -m mirage_train.train --decoded "$WORK/decoded" --work "$WORK/model"
+
+step "export ONNX, check against torch, measure cost on one thread"
+"$PY" -m mirage_train.export --work "$WORK/model" --out "$OUT/model.onnx"
+
+cd "$ROOT"
+step "evaluation crops of val, made by the serving code (as-uploaded, pixels-only, perturbations)"
+"${TSX[@]}" training/scripts/export-eval-crops.ts --data "$DATA" --split val --size "$SIZE" --count "$COUNT" --out "$WORK/eval-val"
+
+cd "$ROOT/training"
+step "calibrate (Platt) and choose thresholds on val"
+"$PY" -m mirage_train.calibrate --eval "$WORK/eval-val" --model "$OUT/model.onnx" --out "$WORK/model/calibration.json"
+
+if [ "${COMPARE:-1}" != "0" ]; then
+  step "compare with the same architecture trained from scratch"
+  "$PY" -m mirage_train.compare --decoded "$WORK/decoded" --work "$WORK/model"
+fi
+
+step "model card"
+"$PY" -m mirage_train.card --work "$WORK/model" --manifest "$DATA/manifest.csv" --out "$OUT/model.json" \
+  --minutes "$(( ($(date +%s) - START + 59) / 60 ))"
+
+cd "$ROOT"
+step "onnxruntime-node loads the model"
+node -e "
+const ort = await import('onnxruntime-node');
+const fs = await import('node:fs');
+const card = JSON.parse(fs.readFileSync('models/triage/v1/model.json', 'utf8'));
+const s = await ort.InferenceSession.create('models/triage/v1/model.onnx');
+const n = card.crops.count, S = card.input.cropSize;
+const out = await s.run({ input: new ort.Tensor('float32', new Float32Array(n * 3 * S * S), [n, 3, S, S]) });
+if (out.logit.dims.join() !== [n, 1].join()) throw new Error('logit dims ' + out.logit.dims);
+console.log('onnxruntime-node ok: inputs', s.inputNames, 'outputs', s.outputNames, 'logit dims', out.logit.dims);
+" --input-type=module
+step "done"
