@@ -21,7 +21,12 @@ const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v1/model.json
 
 /** The first python with numpy and pillow, in the documented order of preference. */
 function findPython(): string | undefined {
-  const candidates = [process.env.MIRAGE_TRAIN_PYTHON, "/work/venvs/train/bin/python", join(repoRoot, "training/.venv/bin/python"), "python3"];
+  const candidates = [
+    process.env.MIRAGE_TRAIN_PYTHON,
+    "/work/venvs/train/bin/python",
+    join(repoRoot, "training/.venv/bin/python"),
+    "python3",
+  ];
   for (const candidate of candidates) {
     if (candidate === undefined || candidate === "") continue;
     if (candidate.includes("/") && !existsSync(candidate)) continue;
@@ -33,7 +38,8 @@ function findPython(): string | undefined {
 
 const python = findPython();
 if (python === undefined) {
-  const message = "no python with numpy and pillow (set MIRAGE_TRAIN_PYTHON): the training/serving parity test cannot run";
+  const message =
+    "no python with numpy and pillow (set MIRAGE_TRAIN_PYTHON): the training/serving parity test cannot run";
   if (process.env.CI === "true") throw new Error(`CI=true: ${message}`);
   process.stderr.write(`\n*** SKIPPING ${message} ***\n\n`);
 }
@@ -53,69 +59,96 @@ function readNpyFloat32(file: string): { shape: number[]; values: Float32Array }
   const buf = readFileSync(file);
   const headerLength = buf.readUInt16LE(8);
   const header = buf.subarray(10, 10 + headerLength).toString("latin1");
-  if (!header.includes("'<f4'") || !header.includes("'fortran_order': False")) throw new Error(`${file}: not a C-order float32 .npy: ${header}`);
+  if (!header.includes("'<f4'") || !header.includes("'fortran_order': False"))
+    throw new Error(`${file}: not a C-order float32 .npy: ${header}`);
   const shape = (/'shape': \(([^)]*)\)/.exec(header)?.[1] ?? "")
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "")
     .map(Number);
   const body = buf.subarray(10 + headerLength);
-  return { shape, values: new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)) };
+  return {
+    shape,
+    values: new Float32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)),
+  };
 }
 
-describe.skipIf(python === undefined || !sharedAvailable("datasets/aigi-v1"))("training/serving crop parity", () => {
-  const work = mkdtempSync(join(tmpdir(), "mirage-parity-"));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+describe.skipIf(python === undefined || !sharedAvailable("datasets/aigi-v1"))(
+  "training/serving crop parity",
+  () => {
+    const work = mkdtempSync(join(tmpdir(), "mirage-parity-"));
+    afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  it("gives identical crop tensors in TypeScript and Python", async () => {
-    const dataset = sharedPath("datasets/aigi-v1");
-    const rows = readManifest(join(dataset, "manifest.csv"));
-    // One image per format, one with camera EXIF (orientation), the smallest one (reflection).
-    const picks = new Map<string, Uint8Array>();
-    for (const format of ["JPEG", "PNG", "WEBP"]) {
-      const row = rows.find((r) => r.extra["format"]?.toUpperCase() === format);
-      if (row !== undefined) picks.set(row.path, new Uint8Array(readFileSync(join(dataset, row.path))));
-    }
-    const exif = rows.find((r) => r.extra["has_exif"] === "1" && r.extra["format"] === "JPEG" && !picks.has(r.path));
-    if (exif !== undefined) picks.set(exif.path, new Uint8Array(readFileSync(join(dataset, exif.path))));
-    // Smaller than a crop in one side and odd-sized: exercises the reflection padding.
-    const tiny = await sharp({ create: { width: 97, height: 61, channels: 3, background: { r: 10, g: 200, b: 90 } } })
-      .composite([{ input: Buffer.from('<svg width="97" height="61"><circle cx="30" cy="30" r="25" fill="#c03"/></svg>') }])
-      .png()
-      .toBuffer();
-    picks.set("synthetic/tiny.png", new Uint8Array(tiny));
-    expect(picks.size).toBeGreaterThanOrEqual(4);
+    it("gives identical crop tensors in TypeScript and Python", async () => {
+      const dataset = sharedPath("datasets/aigi-v1");
+      const rows = readManifest(join(dataset, "manifest.csv"));
+      // One image per format, one with camera EXIF (orientation), the smallest one (reflection).
+      const picks = new Map<string, Uint8Array>();
+      for (const format of ["JPEG", "PNG", "WEBP"]) {
+        const row = rows.find((r) => r.extra["format"]?.toUpperCase() === format);
+        if (row !== undefined) picks.set(row.path, new Uint8Array(readFileSync(join(dataset, row.path))));
+      }
+      const exif = rows.find(
+        (r) => r.extra["has_exif"] === "1" && r.extra["format"] === "JPEG" && !picks.has(r.path),
+      );
+      if (exif !== undefined) picks.set(exif.path, new Uint8Array(readFileSync(join(dataset, exif.path))));
+      // Smaller than a crop in one side and odd-sized: exercises the reflection padding.
+      const tiny = await sharp({
+        create: { width: 97, height: 61, channels: 3, background: { r: 10, g: 200, b: 90 } },
+      })
+        .composite([
+          {
+            input: Buffer.from(
+              '<svg width="97" height="61"><circle cx="30" cy="30" r="25" fill="#c03"/></svg>',
+            ),
+          },
+        ])
+        .png()
+        .toBuffer();
+      picks.set("synthetic/tiny.png", new Uint8Array(tiny));
+      expect(picks.size).toBeGreaterThanOrEqual(4);
 
-    const size = card.input.cropSize;
-    const count = card.crops.count;
-    const expected = new Map<string, { tensor: Float32Array; positions: Array<{ x: number; y: number }> }>();
-    const jobs: Array<{ png: string; size: number; count: number; name: string }> = [];
-    let n = 0;
-    for (const [, bytes] of picks) {
-      const image = await decodeImage(bytes);
-      const crops = gridCrops(image, size, count);
-      const tensor = new Float32Array(crops.length * 3 * size * size);
-      crops.forEach((crop, k) => tensor.set(normalise(crop.data, size), k * 3 * size * size));
-      const name = `image${n++}`;
-      const png = join(work, `${name}.png`);
-      // The same lossless hand-off as training/scripts/decode-dataset.ts.
-      await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel: 1 }).toFile(png);
-      jobs.push({ png, size, count, name });
-      expected.set(name, { tensor, positions: crops.map(({ x, y }) => ({ x, y })) });
-    }
-    writeFileSync(join(work, "jobs.json"), JSON.stringify(jobs));
-    const run = spawnSync(python!, [join(repoRoot, "training/mirage_train/parity.py"), join(work, "jobs.json"), join(work, "out")], {
-      encoding: "utf8",
+      const size = card.input.cropSize;
+      const count = card.crops.count;
+      const expected = new Map<
+        string,
+        { tensor: Float32Array; positions: Array<{ x: number; y: number }> }
+      >();
+      const jobs: Array<{ png: string; size: number; count: number; name: string }> = [];
+      let n = 0;
+      for (const [, bytes] of picks) {
+        const image = await decodeImage(bytes);
+        const crops = gridCrops(image, size, count);
+        const tensor = new Float32Array(crops.length * 3 * size * size);
+        crops.forEach((crop, k) => tensor.set(normalise(crop.data, size), k * 3 * size * size));
+        const name = `image${n++}`;
+        const png = join(work, `${name}.png`);
+        // The same lossless hand-off as training/scripts/decode-dataset.ts.
+        await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+          .png({ compressionLevel: 1 })
+          .toFile(png);
+        jobs.push({ png, size, count, name });
+        expected.set(name, { tensor, positions: crops.map(({ x, y }) => ({ x, y })) });
+      }
+      writeFileSync(join(work, "jobs.json"), JSON.stringify(jobs));
+      const run = spawnSync(
+        python!,
+        [join(repoRoot, "training/mirage_train/parity.py"), join(work, "jobs.json"), join(work, "out")],
+        {
+          encoding: "utf8",
+        },
+      );
+      expect(run.status, run.stderr).toBe(0);
+
+      for (const [name, { tensor, positions }] of expected) {
+        const got = readNpyFloat32(join(work, "out", `${name}.npy`));
+        expect(got.shape).toEqual([positions.length, 3, size, size]);
+        expect(JSON.parse(readFileSync(join(work, "out", `${name}.json`), "utf8"))).toEqual(positions);
+        let maxDiff = 0;
+        for (let i = 0; i < tensor.length; i++)
+          maxDiff = Math.max(maxDiff, Math.abs(tensor[i]! - got.values[i]!));
+        expect(maxDiff, `${name}: max abs difference`).toBe(0);
+      }
     });
-    expect(run.status, run.stderr).toBe(0);
-
-    for (const [name, { tensor, positions }] of expected) {
-      const got = readNpyFloat32(join(work, "out", `${name}.npy`));
-      expect(got.shape).toEqual([positions.length, 3, size, size]);
-      expect(JSON.parse(readFileSync(join(work, "out", `${name}.json`), "utf8"))).toEqual(positions);
-      let maxDiff = 0;
-      for (let i = 0; i < tensor.length; i++) maxDiff = Math.max(maxDiff, Math.abs(tensor[i]! - got.values[i]!));
-      expect(maxDiff, `${name}: max abs difference`).toBe(0);
-    }
-  });
-});
+  },
+);

@@ -73,7 +73,8 @@ export function brokenEvents(count: number): TestEvent[] {
   const kinds = [
     () => "{ this is not json",
     () => JSON.stringify({ imageId: "no-event-id", uri: "file:///x.png" }),
-    () => JSON.stringify({ eventId: randomUUID(), imageId: "undecodable", contentBase64: Buffer.from("definitely not an image").toString("base64") }),
+    // A JPEG cut short: the header says image, the data ends early.
+    () => JSON.stringify({ eventId: randomUUID(), imageId: "truncated", contentBase64: truncatedJpeg().toString("base64") }),
     () => JSON.stringify({ eventId: randomUUID(), imageId: "loopback", uri: "http://127.0.0.1:9/secret.png" }),
   ];
   return Array.from({ length: count }, (_, i) => {
@@ -86,6 +87,12 @@ export function brokenEvents(count: number): TestEvent[] {
     }
     return { eventId, expect: "dead-letter" as const, message: { key: `broken-${i}`, value } };
   });
+}
+
+function truncatedJpeg(): Buffer {
+  const jpeg = pickImages(200).find((image) => image.path.endsWith(".jpg"))!;
+  const bytes = readFileSync(join(datasetDir, jpeg.path));
+  return bytes.subarray(0, Math.floor(bytes.length / 3));
 }
 
 /** Sends events in batches through our idempotent producer. */
@@ -101,6 +108,8 @@ export async function sendEvents(brokers: string, topic: string, events: TestEve
 /** What the mesh produced, as it arrives. */
 export interface Collected {
   verdicts: Array<Record<string, unknown>>;
+  /** When each verdict was written to Kafka (its message timestamp), by eventId (the first one). */
+  producedAt: Map<string, number>;
   deadLetters: ConsumedMessage[];
   consumer: KafkaConsumer;
   /** Resolves when `predicate` holds (checked as messages arrive), or rejects after `timeoutMs`. */
@@ -110,6 +119,7 @@ export interface Collected {
 /** Consumes the verdict and dead-letter topics from the beginning. */
 export async function collect(brokers: string, topics: { verdicts: string; dlq: string }): Promise<Collected> {
   const verdicts: Array<Record<string, unknown>> = [];
+  const producedAt = new Map<string, number>();
   const deadLetters: ConsumedMessage[] = [];
   const consumer = createConsumer(createKafkaClient({ brokers, clientId: "mirage-test-collector", logLevel: "nothing" }), {
     groupId: uniqueName("collector"),
@@ -117,12 +127,17 @@ export async function collect(brokers: string, topics: { verdicts: string; dlq: 
     fromBeginning: true,
     handler: async (message) => {
       if (message.topic === topics.dlq) deadLetters.push(message);
-      else verdicts.push(JSON.parse(message.value!.toString("utf8")) as Record<string, unknown>);
+      else {
+        const verdict = JSON.parse(message.value.toString("utf8")) as Record<string, unknown>;
+        verdicts.push(verdict);
+        if (!producedAt.has(String(verdict.eventId))) producedAt.set(String(verdict.eventId), message.timestamp);
+      }
     },
   });
   await consumer.start();
   return {
     verdicts,
+    producedAt,
     deadLetters,
     consumer,
     async until(predicate, timeoutMs, what) {

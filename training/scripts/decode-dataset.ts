@@ -17,10 +17,16 @@ import sharp from "sharp";
 import { csvField, flatName, mapLimit, readManifest } from "./manifest.js";
 
 const { values } = parseArgs({
-  options: { data: { type: "string" }, out: { type: "string" }, concurrency: { type: "string", default: "2" } },
+  options: {
+    data: { type: "string" },
+    out: { type: "string" },
+    concurrency: { type: "string", default: "2" },
+  },
 });
 if (values.data === undefined || values.out === undefined) {
-  throw new MirageError("INVALID_ARGUMENT", "usage: decode-dataset.ts --data <dataset dir> --out <dir>", { reason: "usage" });
+  throw new MirageError("INVALID_ARGUMENT", "usage: decode-dataset.ts --data <dataset dir> --out <dir>", {
+    reason: "usage",
+  });
 }
 const dataDir = resolve(values.data);
 const outDir = resolve(values.out);
@@ -41,7 +47,17 @@ const outcomes = await mapLimit(rows, Number(values.concurrency), async (row): P
     await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
       .png({ compressionLevel: 1 })
       .toFile(join(outDir, png));
-    const cells = [row.path, png, row.label, row.source, row.generator, row.split, image.width, image.height, image.format];
+    const cells = [
+      row.path,
+      png,
+      row.label,
+      row.source,
+      row.generator,
+      row.split,
+      image.width,
+      image.height,
+      image.format,
+    ];
     return { ok: true, line: cells.map(csvField).join(",") };
   } catch (error) {
     const e = MirageError.from(error);
@@ -52,6 +68,11 @@ const outcomes = await mapLimit(rows, Number(values.concurrency), async (row): P
 
 const ok = outcomes.filter((o) => o.ok).map((o) => o.line);
 const failed = outcomes.filter((o) => !o.ok).map((o) => o.line);
-writeFileSync(join(outDir, "index.csv"), ["path,png,label,source,generator,split,width,height,format", ...ok].join("\n") + "\n");
+writeFileSync(
+  join(outDir, "index.csv"),
+  ["path,png,label,source,generator,split,width,height,format", ...ok].join("\n") + "\n",
+);
 writeFileSync(join(outDir, "failures.csv"), ["path,label,split,code,message", ...failed].join("\n") + "\n");
-process.stdout.write(`decoded ${ok.length} of ${rows.length} images in ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed.length} failed (failures.csv)\n`);
+process.stdout.write(
+  `decoded ${ok.length} of ${rows.length} images in ${((Date.now() - started) / 1000).toFixed(1)} s; ${failed.length} failed (failures.csv)\n`,
+);

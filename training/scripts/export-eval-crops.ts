@@ -15,6 +15,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { MirageError } from "@mirage/errors";
 import { applyPerturbation, decodeImage, gridCrops, perturbationNames, pixelsOnly } from "@mirage/imaging";
+import type { Crop } from "@mirage/imaging";
 import { csvField, mapLimit, readManifest } from "./manifest.js";
 import { NpyUint8Writer } from "./npy.js";
 
@@ -59,27 +60,38 @@ const started = Date.now();
 // Work is parallel; writing is serialised in job order so the output is deterministic.
 const jobs = rows.flatMap((row, image) => variants.map((variant) => ({ row, image, variant })));
 const chunk = 32;
+type Outcome = { crops: Crop[] } | { error: MirageError };
 for (let start = 0; start < jobs.length; start += chunk) {
   const batch = jobs.slice(start, start + chunk);
-  const results = await mapLimit(batch, Number(values.concurrency), async ({ row, variant }) => {
-    try {
-      const bytes = await variantBytes(new Uint8Array(readFileSync(join(dataDir, row.path))), variant);
-      return { crops: gridCrops(await decodeImage(bytes), size, count) };
-    } catch (error) {
-      return { error: MirageError.from(error) };
-    }
-  });
+  const results = await mapLimit(
+    batch,
+    Number(values.concurrency),
+    async ({ row, variant }): Promise<Outcome> => {
+      try {
+        const bytes = await variantBytes(new Uint8Array(readFileSync(join(dataDir, row.path))), variant);
+        return { crops: gridCrops(await decodeImage(bytes), size, count) };
+      } catch (error) {
+        return { error: MirageError.from(error) };
+      }
+    },
+  );
   results.forEach((result, i) => {
     const { row, image, variant } = batch[i]!;
     if ("error" in result) {
       const e = result.error;
       process.stderr.write(`${variant} FAILED ${row.path}: ${e.code} ${e.reason} ${e.message}\n`);
-      failures.push([image, variant, row.path, row.label, e.code, e.reason, e.message].map(csvField).join(","));
+      failures.push(
+        [image, variant, row.path, row.label, e.code, e.reason, e.message].map(csvField).join(","),
+      );
       return;
     }
     result.crops.forEach((crop, k) => {
       writer.append(crop.data);
-      index.push([image, variant, row.path, row.label, row.source, row.generator, k, crop.x, crop.y].map(csvField).join(","));
+      index.push(
+        [image, variant, row.path, row.label, row.source, row.generator, k, crop.x, crop.y]
+          .map(csvField)
+          .join(","),
+      );
     });
   });
 }

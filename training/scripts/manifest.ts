@@ -47,11 +47,15 @@ export function parseCsv(text: string): string[][] {
 /** Reads manifest.csv; throws INVALID_ARGUMENT when a required column or a label is wrong. */
 export function readManifest(file: string): ManifestRow[] {
   const [header, ...records] = parseCsv(readFileSync(file, "utf8"));
-  if (header === undefined) throw new MirageError("INVALID_ARGUMENT", `${file} is empty`, { reason: "manifest-empty" });
+  if (header === undefined)
+    throw new MirageError("INVALID_ARGUMENT", `${file} is empty`, { reason: "manifest-empty" });
   const required = ["path", "label", "source", "generator", "split"];
   for (const column of required) {
     if (!header.includes(column)) {
-      throw new MirageError("INVALID_ARGUMENT", `${file} has no column "${column}"`, { reason: "manifest-column-missing", details: { column } });
+      throw new MirageError("INVALID_ARGUMENT", `${file} has no column "${column}"`, {
+        reason: "manifest-column-missing",
+        details: { column },
+      });
     }
   }
   return records.map((cells, index) => {
@@ -59,13 +63,24 @@ export function readManifest(file: string): ManifestRow[] {
     header.forEach((name, i) => (record[name] = cells[i] ?? ""));
     const label = record["label"];
     if (label !== "ai" && label !== "real") {
-      throw new MirageError("INVALID_ARGUMENT", `${file} line ${index + 2}: label "${label}" is neither ai nor real`, {
-        reason: "manifest-bad-label",
-        details: { line: index + 2 },
-      });
+      throw new MirageError(
+        "INVALID_ARGUMENT",
+        `${file} line ${index + 2}: label "${label}" is neither ai nor real`,
+        {
+          reason: "manifest-bad-label",
+          details: { line: index + 2 },
+        },
+      );
     }
     const extra = Object.fromEntries(Object.entries(record).filter(([k]) => !required.includes(k)));
-    return { path: record["path"]!, label, source: record["source"]!, generator: record["generator"]!, split: record["split"]!, extra };
+    return {
+      path: record["path"]!,
+      label,
+      source: record["source"]!,
+      generator: record["generator"]!,
+      split: record["split"]!,
+      extra,
+    };
   });
 }
 
@@ -81,7 +96,11 @@ export function csvField(value: string | number): string {
 }
 
 /** Runs `work` over `items` with at most `limit` in flight, in order of start. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {

@@ -21,7 +21,8 @@ export class NpyUint8Writer {
   /** Appends one row (its length must be the product of rowShape). */
   append(row: Uint8Array): void {
     const expected = this.rowShape.reduce((a, b) => a * b, 1);
-    if (row.byteLength !== expected) throw new RangeError(`row of ${row.byteLength} bytes, expected ${expected}`);
+    if (row.byteLength !== expected)
+      throw new RangeError(`row of ${row.byteLength} bytes, expected ${expected}`);
     writeSync(this.fd, row);
     this.rows++;
   }

@@ -31,6 +31,11 @@ export interface GrpcClientOptions {
   maxMessageBytes?: number;
   /** Channel credentials. Default insecure (plaintext inside the cluster). */
   credentials?: grpc.ChannelCredentials;
+  /**
+   * Longest wait between reconnection attempts once the server is gone. Default 5 000 ms, so that a
+   * restarted server is found again within seconds (grpc-js alone backs off up to 120 s).
+   */
+  maxReconnectBackoffMs?: number;
 }
 
 /** Options of one call. */
@@ -126,6 +131,8 @@ export function createGrpcClient<S extends GenServiceMethods>(
     "grpc.keepalive_time_ms": options.keepalive?.timeMs ?? 30_000,
     "grpc.keepalive_timeout_ms": options.keepalive?.timeoutMs ?? 10_000,
     "grpc.keepalive_permit_without_calls": (options.keepalive?.permitWithoutCalls ?? true) ? 1 : 0,
+    "grpc.initial_reconnect_backoff_ms": Math.min(1_000, options.maxReconnectBackoffMs ?? 5_000),
+    "grpc.max_reconnect_backoff_ms": options.maxReconnectBackoffMs ?? 5_000,
     // grpc-js buffers a request for retries only up to 1 MB by default, so a large image would
     // silently lose its retries: buffer up to one message per call, four in flight per channel.
     "grpc.per_rpc_retry_buffer_size": maxMessageBytes,
