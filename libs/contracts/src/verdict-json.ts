@@ -2,11 +2,11 @@ import { create } from "@bufbuild/protobuf";
 import { z } from "zod";
 import {
   Band,
-  DecidedBy,
-  Label,
-  ReasoningMode,
-  ReasoningStage,
   VerdictSchema,
+  type DecidedBy,
+  type Label,
+  type ReasoningMode,
+  type ReasoningStage,
   type Verdict,
 } from "./gen/mirage/v1/verdict_pb.js";
 
