@@ -13,6 +13,7 @@ class ModelConfig:
     crop_count: int = 4
     last_stage: int = 5
     pooled_stages: tuple[int, ...] = (3, 4, 5)
+    head_mean: bool = False
     probe_c: float = 1.0
     train_draws: int = 8
     seed: int = 1234

@@ -24,9 +24,11 @@ def load_lite0(pretrained: bool) -> EfficientNet:
 
 class TruncatedLite0(nn.Module):
     """Stem and the blocks up to the end of stage `last_stage`; returns mean and std of every stage
-    in `pooled_stages` (channel-wise, over space) concatenated: forensic traces live early."""
+    in `pooled_stages` (channel-wise, over space) concatenated: forensic traces live early. With
+    `head_mean` (needs last_stage 8) the global average of the 1280-channel head is appended: at
+    native 224² crops the full-depth features carry most of the signal."""
 
-    def __init__(self, net: EfficientNet, last_stage: int, pooled_stages: tuple[int, ...]) -> None:
+    def __init__(self, net: EfficientNet, last_stage: int, pooled_stages: tuple[int, ...], head_mean: bool = False) -> None:
         super().__init__()
         net.set_swish(memory_efficient=False)
         self.stem = nn.Sequential(net._conv_stem, net._bn0, net._swish)
@@ -34,7 +36,10 @@ class TruncatedLite0(nn.Module):
         self.head_conv = nn.Sequential(net._conv_head, net._bn1, net._swish) if last_stage == HEAD_STAGE else None
         self.tap_at = {LITE0_STAGE_ENDS[s]: s for s in pooled_stages if s != HEAD_STAGE}
         self.tap_head = HEAD_STAGE in pooled_stages
-        self.feature_dim = sum(2 * LITE0_STAGE_CHANNELS[s] for s in pooled_stages)
+        if head_mean and self.head_conv is None:
+            raise ValueError("head_mean needs last_stage 8 (the head convolution)")
+        self.head_mean = head_mean
+        self.feature_dim = sum(2 * LITE0_STAGE_CHANNELS[s] for s in pooled_stages) + (LITE0_STAGE_CHANNELS[HEAD_STAGE] if head_mean else 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
@@ -47,6 +52,8 @@ class TruncatedLite0(nn.Module):
             x = self.head_conv(x)
             if self.tap_head:
                 pooled.extend(_mean_std(x))
+            if self.head_mean:
+                pooled.append(x.mean(dim=(2, 3)))
         return torch.cat(pooled, dim=1)
 
 

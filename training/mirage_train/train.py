@@ -31,7 +31,7 @@ def seed_everything(seed: int) -> None:
 
 def build_net(config: ModelConfig, pretrained: bool) -> TriageNet:
     """The architecture of the card (pretrained or randomly initialised backbone)."""
-    return TriageNet(TruncatedLite0(load_lite0(pretrained), config.last_stage, config.pooled_stages))
+    return TriageNet(TruncatedLite0(load_lite0(pretrained), config.last_stage, config.pooled_stages, config.head_mean))
 
 
 def fit_probe(features: np.ndarray, labels: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, np.ndarray, LogisticRegression]:

@@ -46,13 +46,17 @@ export async function runUp(options: UpOptions): Promise<number> {
     }
   };
   const onSignal = () => void stopAll();
+  // If `up` itself goes away, its services go with it.
+  const onExit = () => running.forEach((s) => s.child.exitCode === null && s.child.kill("SIGKILL"));
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("exit", onExit);
 
   try {
     for (const spec of specs) {
       if (stopping) break;
-      const child = spawn(process.execPath, [spec.entry], { env, stdio: ["ignore", "pipe", "pipe"] });
+      // Own process group: a terminal's Ctrl-C reaches `up` alone, which then stops the services in order.
+      const child = spawn(process.execPath, [spec.entry], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
       for (const stream of [child.stdout, child.stderr]) {
         createInterface({ input: stream! }).on("line", (line) => options.out(`[${spec.name}] ${line}`));
       }
@@ -77,6 +81,7 @@ export async function runUp(options: UpOptions): Promise<number> {
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("exit", onExit);
   }
   return failed ? 1 : 0;
 }
