@@ -10,10 +10,20 @@ export default tseslint.config(
   {
     rules: {
       "@typescript-eslint/consistent-type-imports": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["@mirage/*/src/*", "../../libs/*", "../../services/*"], message: "Import other workspaces by package name." }] },
+        {
+          patterns: [
+            {
+              group: ["@mirage/*/src/*", "../../libs/*", "../../services/*"],
+              message: "Import other workspaces by package name.",
+            },
+          ],
+        },
       ],
     },
   },

@@ -6,7 +6,13 @@ export default defineConfig({
   resolve: { conditions: ["@mirage/source", "node", "import", "default"] },
   ssr: { resolve: { conditions: ["@mirage/source", "node", "import", "default"] } },
   test: {
-    include: ["libs/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "test/**/*.test.ts", "training/**/*.test.ts", "bench/**/*.test.ts"],
+    include: [
+      "libs/*/src/**/*.test.ts",
+      "services/*/src/**/*.test.ts",
+      "test/**/*.test.ts",
+      "training/**/*.test.ts",
+      "bench/**/*.test.ts",
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -5,7 +5,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createDetector } from "@mirage/detector";
 import { Band } from "@mirage/contracts";
-import { collect, datasetDir, pickImages, sendEvents, validEvents, type DatasetImage, type TestEvent } from "../test/support/events.js";
+import {
+  collect,
+  datasetDir,
+  pickImages,
+  sendEvents,
+  validEvents,
+  type DatasetImage,
+  type TestEvent,
+} from "../test/support/events.js";
 import { startMesh } from "../test/support/mesh.js";
 import { mean, quantile, writeSection } from "./results-file.mjs";
 
@@ -54,10 +62,15 @@ async function run(label: string, images: DatasetImage[]) {
       sentAt.set(paced[i]!.eventId, Date.now());
       await sendEvents(mesh.brokers, mesh.topics.uploads, [paced[i] as TestEvent]);
     }
-    await got.until(() => paced.every((e) => got.producedAt.has(e.eventId)), 1_800_000, `${label} paced verdicts`);
+    await got.until(
+      () => paced.every((e) => got.producedAt.has(e.eventId)),
+      1_800_000,
+      `${label} paced verdicts`,
+    );
     const latencies = paced.map((e) => got.producedAt.get(e.eventId)! - sentAt.get(e.eventId)!);
     const decided = new Map<string, number>();
-    for (const v of got.verdicts) decided.set(String(v.decidedBy), (decided.get(String(v.decidedBy)) ?? 0) + 1);
+    for (const v of got.verdicts)
+      decided.set(String(v.decidedBy), (decided.get(String(v.decidedBy)) ?? 0) + 1);
     return { throughput, rate, latencies, decided: Object.fromEntries(decided) };
   } finally {
     await got.consumer.stop();
@@ -76,7 +89,9 @@ let n = 0;
 await Promise.all(
   [0, 1].map(async (w) => {
     for (let i = w; i < burst; i += 2) {
-      await detector.detect(new Uint8Array(readFileSync(join(datasetDir, settled[i % settled.length]!.path))));
+      await detector.detect(
+        new Uint8Array(readFileSync(join(datasetDir, settled[i % settled.length]!.path))),
+      );
       n++;
     }
   }),

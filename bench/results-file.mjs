@@ -5,7 +5,9 @@ const path = new URL("./RESULTS.md", import.meta.url);
 
 /** Writes `body` under the heading `## title`, replacing what was there. */
 export async function writeSection(title, body) {
-  const current = await readFile(path, "utf8").catch(() => "# Benchmark results\n\nWritten by the benchmarks under bench/; each section by its own script.\n");
+  const current = await readFile(path, "utf8").catch(
+    () => "# Benchmark results\n\nWritten by the benchmarks under bench/; each section by its own script.\n",
+  );
   const heading = `## ${title}`;
   const section = `${heading}\n\n${body.trim()}\n`;
   const start = current.indexOf(heading);

@@ -12,7 +12,9 @@ import { mean, quantile, writeSection } from "./results-file.mjs";
 import { twoMegapixelJpegs } from "./triage-images.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const dataset = process.env.MIRAGE_SHARED_DIR ? join(process.env.MIRAGE_SHARED_DIR, "datasets/aigi-v1") : join(root, "../shared/datasets/aigi-v1");
+const dataset = process.env.MIRAGE_SHARED_DIR
+  ? join(process.env.MIRAGE_SHARED_DIR, "datasets/aigi-v1")
+  : join(root, "../shared/datasets/aigi-v1");
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 60);
 // One core: libvips and onnxruntime each get one thread.
 sharp.concurrency(1);
@@ -61,7 +63,10 @@ if (!isMainThread) {
   const totals = column("totalMs");
 
   const throughput = async (workers, perWorker) => {
-    const pool = Array.from({ length: workers }, () => new Worker(fileURLToPath(import.meta.url), { workerData: { images, count: perWorker } }));
+    const pool = Array.from(
+      { length: workers },
+      () => new Worker(fileURLToPath(import.meta.url), { workerData: { images, count: perWorker } }),
+    );
     await Promise.all(pool.map((w) => new Promise((resolve) => w.once("message", resolve))));
     const t0 = performance.now();
     pool.forEach((w) => w.postMessage("go"));
@@ -74,7 +79,8 @@ if (!isMainThread) {
   const two = await throughput(2, 40);
   const rssMb = process.resourceUsage().maxRSS / 1024;
 
-  const row = (name, values) => `| ${name} | ${mean(values).toFixed(1)} | ${quantile(values, 0.5).toFixed(1)} | ${quantile(values, 0.95).toFixed(1)} |`;
+  const row = (name, values) =>
+    `| ${name} | ${mean(values).toFixed(1)} | ${quantile(values, 0.5).toFixed(1)} | ${quantile(values, 0.95).toFixed(1)} |`;
   const ratioP95 = quantile(totals, 0.95) / quantile(baseline, 0.95);
   const ratioMean = mean(totals) / mean(baseline);
   const body = `

@@ -6,7 +6,15 @@ import { readSpansFile } from "@mirage/telemetry";
 import { verdictJsonSchema } from "@mirage/contracts";
 import { sharedAvailable } from "@mirage/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { brokenEvents, collect, pickImages, sendEvents, validEvents, datasetDir, type Collected } from "../support/events.js";
+import {
+  brokenEvents,
+  collect,
+  pickImages,
+  sendEvents,
+  validEvents,
+  datasetDir,
+  type Collected,
+} from "../support/events.js";
 import { startMesh, type Mesh } from "../support/mesh.js";
 
 const meshEnv = {
@@ -36,7 +44,11 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("the mesh through a real b
       const all = [...valid];
       broken.forEach((b, i) => all.splice(25 + i * 48, 0, b));
       await sendEvents(mesh.brokers, mesh.topics.uploads, all);
-      await got.until(() => byEventId(got.verdicts).size >= valid.length && got.deadLetters.length >= broken.length, 900_000, "every verdict and dead letter");
+      await got.until(
+        () => byEventId(got.verdicts).size >= valid.length && got.deadLetters.length >= broken.length,
+        900_000,
+        "every verdict and dead letter",
+      );
       // Anything late (a duplicate) would show up now.
       await new Promise((resolve) => setTimeout(resolve, 2000));
     }, 1_000_000);
@@ -55,14 +67,17 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("the mesh through a real b
         expect(verdict.traceId).toMatch(/^[0-9a-f]{32}$/);
       }
       const decided = new Map<string, number>();
-      for (const v of got.verdicts) decided.set(String(v.decidedBy), (decided.get(String(v.decidedBy)) ?? 0) + 1);
+      for (const v of got.verdicts)
+        decided.set(String(v.decidedBy), (decided.get(String(v.decidedBy)) ?? 0) + 1);
       console.log("decidedBy over 1,000 events:", Object.fromEntries(decided));
     });
 
     it("gives one dead letter with a reason per broken event, the original value kept", () => {
       expect(got.deadLetters).toHaveLength(broken.length);
       const reasons = got.deadLetters.map((m) => m.headers["mirage-error-code"]);
-      expect(new Set(reasons)).toEqual(new Set(["invalid-json", "invalid-event", "undecodable-image", "host-not-allowed"]));
+      expect(new Set(reasons)).toEqual(
+        new Set(["invalid-json", "invalid-event", "undecodable-image", "host-not-allowed"]),
+      );
       for (const letter of got.deadLetters) {
         expect(letter.headers["mirage-error"]!.length).toBeGreaterThan(10);
         expect(broken.map((b) => String(b.message.value))).toContain(letter.value.toString("utf8"));
@@ -97,12 +112,19 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("the mesh through a real b
         await mesh.kill(victim);
         await new Promise((resolve) => setTimeout(resolve, 1000));
         await mesh.start(victim);
-        await got.until(() => byEventId(got.verdicts).size >= valid.length, 900_000, "every verdict after the restart");
+        await got.until(
+          () => byEventId(got.verdicts).size >= valid.length,
+          900_000,
+          "every verdict after the restart",
+        );
         await new Promise((resolve) => setTimeout(resolve, 2000));
         const counts = byEventId(got.verdicts);
-        for (const event of valid) expect(counts.get(event.eventId) ?? 0, event.eventId).toBeGreaterThanOrEqual(1);
+        for (const event of valid)
+          expect(counts.get(event.eventId) ?? 0, event.eventId).toBeGreaterThanOrEqual(1);
         const duplicates = got.verdicts.length - counts.size;
-        console.log(`kill -9 ${victim}: ${valid.length} events, ${got.verdicts.length} verdicts, ${duplicates} duplicates (events in flight at the kill)`);
+        console.log(
+          `kill -9 ${victim}: ${valid.length} events, ${got.verdicts.length} verdicts, ${duplicates} duplicates (events in flight at the kill)`,
+        );
         // Duplicates come only from events in flight or not yet committed at the kill: bounded by the in-flight window.
         expect(duplicates).toBeLessThanOrEqual(victim === "gateway" ? 50 : 0);
       } finally {
@@ -117,7 +139,9 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("the mesh through a real b
     const got = await collect(mesh.brokers, mesh.topics);
     try {
       // Policy strict escalates every image that provenance does not settle.
-      const images = pickImages(30).filter((_, i) => i % 3 !== 0).slice(0, 8);
+      const images = pickImages(30)
+        .filter((_, i) => i % 3 !== 0)
+        .slice(0, 8);
       await mesh.stop("reasoning");
       const whileDown = validEvents(images, 8, { policy: "strict" });
       const sentAt = Date.now();
@@ -125,7 +149,8 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("the mesh through a real b
       await got.until(() => byEventId(got.verdicts).size >= whileDown.length, 120_000, "fallback verdicts");
       const escalatedDown = got.verdicts.filter((v) => v.decidedBy !== "PROVENANCE");
       expect(escalatedDown.length).toBeGreaterThan(0);
-      for (const v of escalatedDown) expect(v).toMatchObject({ label: "NEEDS_REVIEW", decidedBy: "FALLBACK" });
+      for (const v of escalatedDown)
+        expect(v).toMatchObject({ label: "NEEDS_REVIEW", decidedBy: "FALLBACK" });
       // Within the reasoning deadline (14 s) plus triage and Kafka: the partition never blocks.
       expect(Date.now() - sentAt).toBeLessThan(60_000);
 

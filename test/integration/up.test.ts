@@ -23,8 +23,18 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage up", () => {
   afterAll(() => broker?.stop());
 
   it("runs gateway, triage and reasoning, judges events, and drains on Ctrl-C", async () => {
-    const [triage, reasoning, tm, rm, gm] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const topics = { uploads: uniqueName("up.uploads"), verdicts: uniqueName("up.verdicts"), dlq: uniqueName("up.dlq") };
+    const [triage, reasoning, tm, rm, gm] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const topics = {
+      uploads: uniqueName("up.uploads"),
+      verdicts: uniqueName("up.verdicts"),
+      dlq: uniqueName("up.dlq"),
+    };
     const env = {
       ...process.env,
       KAFKA_BROKERS: broker.brokers,
@@ -41,7 +51,10 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage up", () => {
       GATEWAY_METRICS_PORT: String(gm),
       MIRAGE_FILE_ROOTS: datasetDir,
     };
-    const up = spawn(process.execPath, [join(repoRoot, "services/cli/dist/main.js"), "up"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const up = spawn(process.execPath, [join(repoRoot, "services/cli/dist/main.js"), "up"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     up.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     up.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -49,7 +62,8 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage up", () => {
     try {
       const deadline = Date.now() + 150_000;
       while (!output.includes("[up] all services ready")) {
-        if (Date.now() > deadline || up.exitCode !== null) throw new Error(`mirage up did not get ready:\n${output}`);
+        if (Date.now() > deadline || up.exitCode !== null)
+          throw new Error(`mirage up did not get ready:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       const metrics = await (await fetch(`http://127.0.0.1:${gm}/metrics`)).text();

@@ -5,7 +5,14 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Policy, UploadEventSchema } from "@mirage/contracts";
-import { createConsumer, createKafkaClient, createProducer, type ConsumedMessage, type KafkaConsumer, type ProducerMessage } from "@mirage/kafka";
+import {
+  createConsumer,
+  createKafkaClient,
+  createProducer,
+  type ConsumedMessage,
+  type KafkaConsumer,
+  type ProducerMessage,
+} from "@mirage/kafka";
 import { uniqueName } from "@mirage/kafka/testing";
 import { sharedPath } from "@mirage/test-support";
 
@@ -24,7 +31,9 @@ export function pickImages(count: number): DatasetImage[] {
   const at = (row: string[], name: string) => row[cols.indexOf(name)]!;
   const candidates = rows
     .map((line) => line.split(","))
-    .filter((r) => Number(at(r, "width")) * Number(at(r, "height")) <= 1_200_000 && at(r, "format") !== "HEIC")
+    .filter(
+      (r) => Number(at(r, "width")) * Number(at(r, "height")) <= 1_200_000 && at(r, "format") !== "HEIC",
+    )
     .map((r) => ({ path: at(r, "path"), label: at(r, "label") as "ai" | "real" }));
   const ai = candidates.filter((c) => c.label === "ai");
   const real = candidates.filter((c) => c.label === "real");
@@ -44,7 +53,11 @@ export interface TestEvent {
 }
 
 /** Valid events over `images`: alternately inline (JSON base64), by file:// URI, and protobuf. */
-export function validEvents(images: DatasetImage[], count: number, options: { policy?: "default" | "strict" } = {}): TestEvent[] {
+export function validEvents(
+  images: DatasetImage[],
+  count: number,
+  options: { policy?: "default" | "strict" } = {},
+): TestEvent[] {
   const cache = new Map<string, Buffer>();
   return Array.from({ length: count }, (_, i) => {
     const image = images[i % images.length]!;
@@ -56,15 +69,36 @@ export function validEvents(images: DatasetImage[], count: number, options: { po
       cache.set(image.path, bytes);
       const value = toBinary(
         UploadEventSchema,
-        create(UploadEventSchema, { eventId, imageId, source: { case: "content", value: bytes }, policy: policy === "strict" ? Policy.STRICT : Policy.DEFAULT }),
+        create(UploadEventSchema, {
+          eventId,
+          imageId,
+          source: { case: "content", value: bytes },
+          policy: policy === "strict" ? Policy.STRICT : Policy.DEFAULT,
+        }),
       );
-      return { eventId, expect: "verdict", message: { key: imageId, value: Buffer.from(value), headers: { "content-type": "application/x-protobuf" } } };
+      return {
+        eventId,
+        expect: "verdict",
+        message: {
+          key: imageId,
+          value: Buffer.from(value),
+          headers: { "content-type": "application/x-protobuf" },
+        },
+      };
     }
     const source =
       i % 3 === 0
-        ? { contentBase64: (cache.get(image.path) ?? readFileSync(join(datasetDir, image.path))).toString("base64") }
+        ? {
+            contentBase64: (cache.get(image.path) ?? readFileSync(join(datasetDir, image.path))).toString(
+              "base64",
+            ),
+          }
         : { uri: pathToFileURL(join(datasetDir, image.path)).href };
-    return { eventId, expect: "verdict", message: { key: imageId, value: JSON.stringify({ eventId, imageId, ...source, policy }) } };
+    return {
+      eventId,
+      expect: "verdict",
+      message: { key: imageId, value: JSON.stringify({ eventId, imageId, ...source, policy }) },
+    };
   });
 }
 
@@ -74,8 +108,14 @@ export function brokenEvents(count: number): TestEvent[] {
     () => "{ this is not json",
     () => JSON.stringify({ imageId: "no-event-id", uri: "file:///x.png" }),
     // A JPEG cut short: the header says image, the data ends early.
-    () => JSON.stringify({ eventId: randomUUID(), imageId: "truncated", contentBase64: truncatedJpeg().toString("base64") }),
-    () => JSON.stringify({ eventId: randomUUID(), imageId: "loopback", uri: "http://127.0.0.1:9/secret.png" }),
+    () =>
+      JSON.stringify({
+        eventId: randomUUID(),
+        imageId: "truncated",
+        contentBase64: truncatedJpeg().toString("base64"),
+      }),
+    () =>
+      JSON.stringify({ eventId: randomUUID(), imageId: "loopback", uri: "http://127.0.0.1:9/secret.png" }),
   ];
   return Array.from({ length: count }, (_, i) => {
     const value = kinds[i % kinds.length]!();
@@ -99,7 +139,11 @@ function truncatedJpeg(): Buffer {
 export async function sendEvents(brokers: string, topic: string, events: TestEvent[]): Promise<void> {
   const producer = await createProducer(createKafkaClient({ brokers, clientId: "mirage-test-producer" }));
   try {
-    for (let i = 0; i < events.length; i += 50) await producer.send(topic, events.slice(i, i + 50).map((e) => e.message));
+    for (let i = 0; i < events.length; i += 50)
+      await producer.send(
+        topic,
+        events.slice(i, i + 50).map((e) => e.message),
+      );
   } finally {
     await producer.close();
   }
@@ -117,23 +161,30 @@ export interface Collected {
 }
 
 /** Consumes the verdict and dead-letter topics from the beginning. */
-export async function collect(brokers: string, topics: { verdicts: string; dlq: string }): Promise<Collected> {
+export async function collect(
+  brokers: string,
+  topics: { verdicts: string; dlq: string },
+): Promise<Collected> {
   const verdicts: Array<Record<string, unknown>> = [];
   const producedAt = new Map<string, number>();
   const deadLetters: ConsumedMessage[] = [];
-  const consumer = createConsumer(createKafkaClient({ brokers, clientId: "mirage-test-collector", logLevel: "nothing" }), {
-    groupId: uniqueName("collector"),
-    topics: [topics.verdicts, topics.dlq],
-    fromBeginning: true,
-    handler: async (message) => {
-      if (message.topic === topics.dlq) deadLetters.push(message);
-      else {
-        const verdict = JSON.parse(message.value.toString("utf8")) as Record<string, unknown>;
-        verdicts.push(verdict);
-        if (!producedAt.has(String(verdict.eventId))) producedAt.set(String(verdict.eventId), message.timestamp);
-      }
+  const consumer = createConsumer(
+    createKafkaClient({ brokers, clientId: "mirage-test-collector", logLevel: "nothing" }),
+    {
+      groupId: uniqueName("collector"),
+      topics: [topics.verdicts, topics.dlq],
+      fromBeginning: true,
+      handler: async (message) => {
+        if (message.topic === topics.dlq) deadLetters.push(message);
+        else {
+          const verdict = JSON.parse(message.value.toString("utf8")) as Record<string, unknown>;
+          verdicts.push(verdict);
+          if (!producedAt.has(String(verdict.eventId)))
+            producedAt.set(String(verdict.eventId), message.timestamp);
+        }
+      },
     },
-  });
+  );
   await consumer.start();
   return {
     verdicts,
@@ -143,7 +194,10 @@ export async function collect(brokers: string, topics: { verdicts: string; dlq: 
     async until(predicate, timeoutMs, what) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${verdicts.length} verdicts, ${deadLetters.length} dead letters`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out waiting for ${what}: ${verdicts.length} verdicts, ${deadLetters.length} dead letters`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     },

@@ -41,8 +41,16 @@ export interface MeshOptions {
 export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   const broker: TestBroker = await ensureBroker();
   const [tg, tm, rg, rm, gm] = await freePorts(5);
-  const ports = { triage: { grpc: tg!, metrics: tm! }, reasoning: { grpc: rg!, metrics: rm! }, gateway: { grpc: 0, metrics: gm! } };
-  const topics = { uploads: uniqueName("mirage.uploads"), verdicts: uniqueName("mirage.verdicts"), dlq: uniqueName("mirage.dlq") };
+  const ports = {
+    triage: { grpc: tg!, metrics: tm! },
+    reasoning: { grpc: rg!, metrics: rm! },
+    gateway: { grpc: 0, metrics: gm! },
+  };
+  const topics = {
+    uploads: uniqueName("mirage.uploads"),
+    verdicts: uniqueName("mirage.verdicts"),
+    dlq: uniqueName("mirage.dlq"),
+  };
   const spansFile = join(await mkdtemp(join(tmpdir(), "mirage-mesh-")), "spans.jsonl");
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -62,10 +70,16 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     LOG_LEVEL: "warn",
     ...options.env,
   };
-  const children = new Map<ServiceName, { child: ChildProcess; exited: Promise<number | null>; lines: string[] }>();
+  const children = new Map<
+    ServiceName,
+    { child: ChildProcess; exited: Promise<number | null>; lines: string[] }
+  >();
 
   const start = async (name: ServiceName) => {
-    const child = spawn(process.execPath, [join(repoRoot, "services", name, "dist", "main.js")], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(repoRoot, "services", name, "dist", "main.js")], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const lines: string[] = [];
     const keep = (chunk: Buffer) => {
       lines.push(...chunk.toString().split("\n").filter(Boolean));
@@ -77,8 +91,11 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     children.set(name, { child, exited, lines });
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}:\n${lines.join("\n")}`);
-      const ok = await fetch(`http://127.0.0.1:${ports[name].metrics}/readyz`, { signal: AbortSignal.timeout(2000) })
+      if (child.exitCode !== null)
+        throw new Error(`${name} exited with ${child.exitCode}:\n${lines.join("\n")}`);
+      const ok = await fetch(`http://127.0.0.1:${ports[name].metrics}/readyz`, {
+        signal: AbortSignal.timeout(2000),
+      })
         .then((r) => r.ok)
         .catch(() => false);
       if (ok) return;
@@ -88,7 +105,8 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   };
   const stop = async (name: ServiceName) => {
     const entry = children.get(name);
-    if (!entry || entry.child.exitCode !== null || entry.child.signalCode !== null) return entry?.child.exitCode ?? null;
+    if (!entry || entry.child.exitCode !== null || entry.child.signalCode !== null)
+      return entry?.child.exitCode ?? null;
     entry.child.kill("SIGTERM");
     return entry.exited;
   };
@@ -121,10 +139,14 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
 
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve) => {
-      const server = createServer();
-      server.listen(0, "127.0.0.1", () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve) => {
+          const server = createServer();
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));

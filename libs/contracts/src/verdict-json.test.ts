@@ -44,7 +44,9 @@ describe("verdict JSON contract", () => {
   });
 
   it("omits reasoning when the reasoning service did not run", () => {
-    const json = verdictToJson(create(VerdictSchema, { label: Label.NEEDS_REVIEW, decidedBy: DecidedBy.TRIAGE }));
+    const json = verdictToJson(
+      create(VerdictSchema, { label: Label.NEEDS_REVIEW, decidedBy: DecidedBy.TRIAGE }),
+    );
     expect(json.reasoning).toBeUndefined();
     expect(json.label).toBe("NEEDS_REVIEW");
   });

@@ -65,9 +65,13 @@ export interface Detector {
 /** Loads the model (once) and returns a detector that CLI and services share. */
 export async function createDetector(options: DetectorOptions = {}): Promise<Detector> {
   const modelDir =
-    options.modelDir === undefined ? (process.env.MIRAGE_TRIAGE_MODEL_DIR ?? defaultModelDir) : options.modelDir;
+    options.modelDir === undefined
+      ? (process.env.MIRAGE_TRIAGE_MODEL_DIR ?? defaultModelDir)
+      : options.modelDir;
   const pixelModel =
-    modelDir === null ? null : await loadPixelModel(modelDir, {
+    modelDir === null
+      ? null
+      : await loadPixelModel(modelDir, {
           intraOpThreads: options.intraOpThreads ?? 1,
           ...(options.batch ? { batch: options.batch } : {}),
         });
@@ -122,7 +126,14 @@ export async function createDetector(options: DetectorOptions = {}): Promise<Det
       provenance,
       ...(pixel ? { pixel } : {}),
       ...(image ? { image } : {}),
-      timings: { decodeMs, provenanceMs, cropsMs: pixel?.cropMs ?? 0, modelMs: pixel?.inferMs ?? 0, fusionMs, totalMs },
+      timings: {
+        decodeMs,
+        provenanceMs,
+        cropsMs: pixel?.cropMs ?? 0,
+        modelMs: pixel?.inferMs ?? 0,
+        fusionMs,
+        totalMs,
+      },
     };
   }
 

@@ -26,26 +26,46 @@ describe("fuse", () => {
     const provenance: ProvenanceReport = {
       decisiveAi: true,
       problems: [],
-      evidence: [{ kind: "generator-metadata", summary: "ComfyUI workflow in PNG text chunks.", weight: 1, decisive: true, details: {} }],
+      evidence: [
+        {
+          kind: "generator-metadata",
+          summary: "ComfyUI workflow in PNG text chunks.",
+          weight: 1,
+          decisive: true,
+          details: {},
+        },
+      ],
     };
     const fused = fuse({ provenance, pixel: pixel(0.1), thresholds, image, policy: "default" });
-    expect(fused).toMatchObject({ label: Label.AI_GENERATED, decidedBy: DecidedBy.PROVENANCE, band: Band.LIKELY_AI });
+    expect(fused).toMatchObject({
+      label: Label.AI_GENERATED,
+      decidedBy: DecidedBy.PROVENANCE,
+      band: Band.LIKELY_AI,
+    });
     expect(fused.pAi).toBeGreaterThanOrEqual(0.99);
     expect(fused.evidence.map((e) => e.kind)).toEqual(["generator-metadata", "pixel-model"]);
   });
 
   it("reads the calibrated pixel pAi against the thresholds", () => {
-    expect(fuse({ provenance: none, pixel: pixel(0.95), thresholds, image, policy: "default" })).toMatchObject({
+    expect(
+      fuse({ provenance: none, pixel: pixel(0.95), thresholds, image, policy: "default" }),
+    ).toMatchObject({
       label: Label.AI_GENERATED,
       decidedBy: DecidedBy.TRIAGE,
       band: Band.LIKELY_AI,
     });
-    expect(fuse({ provenance: none, pixel: pixel(0.1), thresholds, image, policy: "default" }).label).toBe(Label.REAL);
-    expect(fuse({ provenance: none, pixel: pixel(0.5), thresholds, image, policy: "default" }).label).toBe(Label.NEEDS_REVIEW);
+    expect(fuse({ provenance: none, pixel: pixel(0.1), thresholds, image, policy: "default" }).label).toBe(
+      Label.REAL,
+    );
+    expect(fuse({ provenance: none, pixel: pixel(0.5), thresholds, image, policy: "default" }).label).toBe(
+      Label.NEEDS_REVIEW,
+    );
   });
 
   it("narrows LIKELY_REAL under policy strict", () => {
-    expect(fuse({ provenance: none, pixel: pixel(0.1), thresholds, image, policy: "strict" }).label).toBe(Label.NEEDS_REVIEW);
+    expect(fuse({ provenance: none, pixel: pixel(0.1), thresholds, image, policy: "strict" }).label).toBe(
+      Label.NEEDS_REVIEW,
+    );
     expect(bandOf(0.01, thresholds, "strict")).toBe(Band.LIKELY_REAL);
   });
 
@@ -53,7 +73,15 @@ describe("fuse", () => {
     const camera: ProvenanceReport = {
       decisiveAi: false,
       problems: [],
-      evidence: [{ kind: "camera-exif", summary: "Camera EXIF: Canon EOS 5D.", weight: -0.25, decisive: false, details: {} }],
+      evidence: [
+        {
+          kind: "camera-exif",
+          summary: "Camera EXIF: Canon EOS 5D.",
+          weight: -0.25,
+          decisive: false,
+          details: {},
+        },
+      ],
     };
     const withExif = fuse({ provenance: camera, pixel: pixel(0.95), thresholds, image, policy: "default" });
     expect(withExif.pAi).toBeLessThan(0.95);
@@ -72,7 +100,9 @@ describe("fuse", () => {
 
   it("says where the strongest crop is", () => {
     const fused = fuse({ provenance: none, pixel: pixel(0.93), thresholds, image, policy: "default" });
-    expect(fused.evidence.at(-1)?.summary).toBe("pixel model: 0.93 over 4 crops, strongest in the upper right.");
+    expect(fused.evidence.at(-1)?.summary).toBe(
+      "pixel model: 0.93 over 4 crops, strongest in the upper right.",
+    );
     expect(regionName({ x: 100, y: 100, size: 100 }, image)).toBe("centre");
     expect(regionName({ x: 0, y: 100, size: 100 }, image)).toBe("middle left");
   });

@@ -45,16 +45,33 @@ export function fuse(input: FusionInput): Fused {
   if (input.provenance.decisiveAi) {
     const pAi = Math.max(DECISIVE_P_AI, input.pixel?.pAi ?? 0);
     if (input.pixel) evidence.push(pixelEvidence(input.pixel, input.image));
-    return { pAi, band: Band.LIKELY_AI, label: Label.AI_GENERATED, decidedBy: DecidedBy.PROVENANCE, evidence };
+    return {
+      pAi,
+      band: Band.LIKELY_AI,
+      label: Label.AI_GENERATED,
+      decidedBy: DecidedBy.PROVENANCE,
+      evidence,
+    };
   }
   if (!input.pixel || !input.thresholds) {
-    return { pAi: 0.5, band: Band.UNCERTAIN, label: Label.NEEDS_REVIEW, decidedBy: DecidedBy.TRIAGE, evidence };
+    return {
+      pAi: 0.5,
+      band: Band.UNCERTAIN,
+      label: Label.NEEDS_REVIEW,
+      decidedBy: DecidedBy.TRIAGE,
+      evidence,
+    };
   }
   evidence.push(pixelEvidence(input.pixel, input.image));
   const shift = input.provenance.evidence.reduce((sum, e) => sum + e.weight * WEAK_EVIDENCE_LOG_ODDS, 0);
   const pAi = sigmoid(logit(input.pixel.pAi) + shift);
   const band = bandOf(pAi, input.thresholds, input.policy);
-  const label = band === Band.LIKELY_AI ? Label.AI_GENERATED : band === Band.LIKELY_REAL ? Label.REAL : Label.NEEDS_REVIEW;
+  const label =
+    band === Band.LIKELY_AI
+      ? Label.AI_GENERATED
+      : band === Band.LIKELY_REAL
+        ? Label.REAL
+        : Label.NEEDS_REVIEW;
   return { pAi, band, label, decidedBy: DecidedBy.TRIAGE, evidence };
 }
 
@@ -89,7 +106,10 @@ export function pixelEvidence(pixel: PixelScore, image?: { width: number; height
 }
 
 /** "upper left", "centre", "lower right", … for where a crop's centre sits on the image. */
-export function regionName(crop: { x: number; y: number; size: number }, image: { width: number; height: number }): string {
+export function regionName(
+  crop: { x: number; y: number; size: number },
+  image: { width: number; height: number },
+): string {
   const third = (v: number, total: number) => (v < total / 3 ? 0 : v < (2 * total) / 3 ? 1 : 2);
   const col = third(crop.x + crop.size / 2, image.width);
   const row = third(crop.y + crop.size / 2, image.height);

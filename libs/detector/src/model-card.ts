@@ -39,7 +39,10 @@ export async function readModelCard(dir: string): Promise<ModelCard> {
   try {
     raw = await readFile(path, "utf8");
   } catch (cause) {
-    throw new MirageError("FAILED_PRECONDITION", `no model card at ${path}`, { reason: "model-missing", cause });
+    throw new MirageError("FAILED_PRECONDITION", `no model card at ${path}`, {
+      reason: "model-missing",
+      cause,
+    });
   }
   const parsed = modelCardSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) {

@@ -83,7 +83,10 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
     const feeds = { [card.input.name]: new ort.Tensor("float32", tensor, [crops.length, 3, size, size]) };
     const out = await session.run(feeds);
     const logits = out[card.output.name];
-    if (!logits) throw new MirageError("INTERNAL", `model has no output ${card.output.name}`, { reason: "model-output-missing" });
+    if (!logits)
+      throw new MirageError("INTERNAL", `model has no output ${card.output.name}`, {
+        reason: "model-output-missing",
+      });
     return Array.from(logits.data as Float32Array);
   }
 

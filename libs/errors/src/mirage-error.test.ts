@@ -9,7 +9,11 @@ describe("MirageError", () => {
       cause,
       details: { format: "heif" },
     });
-    expect(error).toMatchObject({ code: "INVALID_ARGUMENT", reason: "undecodable-image", details: { format: "heif" } });
+    expect(error).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      reason: "undecodable-image",
+      details: { format: "heif" },
+    });
     expect(error.cause).toBe(cause);
     expect(isMirageError(error, "INVALID_ARGUMENT")).toBe(true);
     expect(isMirageError(error, "INTERNAL")).toBe(false);

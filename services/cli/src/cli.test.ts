@@ -11,9 +11,15 @@ const run = promisify(execFile);
 const cli = join(repoRoot, "services/cli/dist/main.js");
 
 /** Runs the built `mirage` (npm test builds first) and returns stdout, stderr and the exit code. */
-async function mirage(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+async function mirage(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const e = error as { stdout: string; stderr: string; code: number };
@@ -23,11 +29,24 @@ async function mirage(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ st
 
 describe.skipIf(!sharedAvailable("fixtures/c2pa"))("mirage scan", () => {
   it("prints one contract-shaped verdict per image with --json, and goes on past bad files", async () => {
-    const { stdout, code } = await mirage(["scan", sharedPath("fixtures/c2pa"), sharedPath("fixtures/malformed"), "--json", "--mode", "quick"]);
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { stdout, code } = await mirage([
+      "scan",
+      sharedPath("fixtures/c2pa"),
+      sharedPath("fixtures/malformed"),
+      "--json",
+      "--mode",
+      "quick",
+    ]);
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(17);
     const errors = lines.filter((l) => "error" in l);
-    expect(errors.map((l) => (l.error as { reason: string }).reason).sort()).toEqual(["undecodable-image", "unsupported-format"]);
+    expect(errors.map((l) => (l.error as { reason: string }).reason).sort()).toEqual([
+      "undecodable-image",
+      "unsupported-format",
+    ]);
     for (const line of lines.filter((l) => !("error" in l))) {
       const parsed = verdictJsonSchema.safeParse(line);
       expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
@@ -39,16 +58,26 @@ describe.skipIf(!sharedAvailable("fixtures/c2pa"))("mirage scan", () => {
       expect(byName(name)).toMatchObject({ label: "AI_GENERATED", decidedBy: "PROVENANCE" });
       expect((byName(name).evidence as Array<{ kind: string }>).map((e) => e.kind)).toContain("c2pa");
     }
-    const camera = (byName("sample1.png").evidence as Array<{ kind: string; summary: string }>).find((e) => e.kind === "camera-exif");
+    const camera = (byName("sample1.png").evidence as Array<{ kind: string; summary: string }>).find(
+      (e) => e.kind === "camera-exif",
+    );
     expect(camera?.summary).toContain("Canon EOS REBEL T3");
     expect(code).toBe(1); // some files failed
   });
 
   it("prints a table for people, errors included", async () => {
-    const { stdout } = await mirage(["scan", sharedPath("fixtures/c2pa/ocsp.jpg"), sharedPath("fixtures/c2pa/sample1.heic"), "--mode", "quick"]);
+    const { stdout } = await mirage([
+      "scan",
+      sharedPath("fixtures/c2pa/ocsp.jpg"),
+      sharedPath("fixtures/c2pa/sample1.heic"),
+      "--mode",
+      "quick",
+    ]);
     const [header, ...rows] = stdout.trim().split("\n");
     expect(header).toMatch(/^FILE\s+LABEL\s+pAi\s+DECIDED BY\s+EVIDENCE$/);
-    expect(rows.find((r) => r.includes("ocsp.jpg"))).toMatch(/AI_GENERATED\s+0\.99\s+PROVENANCE\s+C2PA manifest/);
+    expect(rows.find((r) => r.includes("ocsp.jpg"))).toMatch(
+      /AI_GENERATED\s+0\.99\s+PROVENANCE\s+C2PA manifest/,
+    );
     expect(rows.find((r) => r.includes("sample1.heic"))).toMatch(/ERROR.*unsupported-format: .*HEIC/);
   });
 
@@ -64,10 +93,18 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage eval", () => {
   async function smallDataset(): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), "mirage-eval-"));
     await symlink(sharedPath("datasets/aigi-v1"), join(dir, "aigi-v1"));
-    const [header, ...rows] = (await readFile(sharedPath("datasets/aigi-v1/manifest.csv"), "utf8")).trim().split("\n");
+    const [header, ...rows] = (await readFile(sharedPath("datasets/aigi-v1/manifest.csv"), "utf8"))
+      .trim()
+      .split("\n");
     const val = rows.filter((r) => r.split(",")[4] === "val");
-    const pick = [...val.filter((r) => r.split(",")[1] === "ai").slice(0, 12), ...val.filter((r) => r.split(",")[1] === "real").slice(0, 12)];
-    await writeFile(join(dir, "manifest.csv"), [header, ...pick.map((r) => `aigi-v1/${r}`)].join("\n") + "\n");
+    const pick = [
+      ...val.filter((r) => r.split(",")[1] === "ai").slice(0, 12),
+      ...val.filter((r) => r.split(",")[1] === "real").slice(0, 12),
+    ];
+    await writeFile(
+      join(dir, "manifest.csv"),
+      [header, ...pick.map((r) => `aigi-v1/${r}`)].join("\n") + "\n",
+    );
     return dir;
   }
 
@@ -75,14 +112,33 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage eval", () => {
     const data = await smallDataset();
     const out = join(data, "r.json");
     const { stdout, stderr, code } = await mirage([
-      "eval", "--data", data, "--split", "val", "--protocol", "pixels-only", "--perturb", "jpeg75,resize50+jpeg75", "--out", out,
+      "eval",
+      "--data",
+      data,
+      "--split",
+      "val",
+      "--protocol",
+      "pixels-only",
+      "--perturb",
+      "jpeg75,resize50+jpeg75",
+      "--out",
+      out,
     ]);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(await readFile(out, "utf8"));
     expect(report.protocol).toBe("pixels-only");
     expect(report.variants).toEqual(["clean", "jpeg75", "resize50+jpeg75"]);
     expect(report.overall.n + report.overall.errors).toBe(24);
-    for (const key of ["accuracy", "balancedAccuracy", "auroc", "fprReal", "recallAi", "escalationRate", "meanLatencyMs", "p95LatencyMs"]) {
+    for (const key of [
+      "accuracy",
+      "balancedAccuracy",
+      "auroc",
+      "fprReal",
+      "recallAi",
+      "escalationRate",
+      "meanLatencyMs",
+      "p95LatencyMs",
+    ]) {
       expect(report.overall[key], key).toBeTypeOf("number");
     }
     expect(Object.keys(report.perPerturbation)).toEqual(["clean", "jpeg75", "resize50+jpeg75"]);

@@ -14,7 +14,9 @@ const modes = ["quick", "adaptive", "deep"] as const;
 
 const program = new Command()
   .name("mirage")
-  .description("Finds AI-generated images: provenance, a pixel model and reflective reasoning, on this machine.")
+  .description(
+    "Finds AI-generated images: provenance, a pixel model and reflective reasoning, on this machine.",
+  )
   .showHelpAfterError();
 
 program
@@ -22,60 +24,118 @@ program
   .description("judge images: files, folders (recursively) and http(s) URLs")
   .argument("<inputs...>", "image files, folders or http(s) URLs")
   .addOption(new Option("--mode <mode>", "how deep to look").choices(modes).default("adaptive"))
-  .addOption(new Option("--policy <policy>", "strict narrows REAL").choices(["default", "strict"]).default("default"))
+  .addOption(
+    new Option("--policy <policy>", "strict narrows REAL").choices(["default", "strict"]).default("default"),
+  )
   .option("--json", "one verdict per line (JSON, with path in place of eventId/imageId)", false)
   .option("--concurrency <n>", "images judged at once", parsePositive, 2)
   .option("--max-bytes <n>", "largest file or download accepted", parsePositive, 50 * 1024 * 1024)
   .option("--timeout-ms <n>", "time limit of one download", parsePositive, 30_000)
-  .action(async (inputs: string[], opts: { mode: Mode; policy: "default" | "strict"; json: boolean; concurrency: number; maxBytes: number; timeoutMs: number }) => {
-    const detector = await createDetector();
-    try {
-      const { failed } = await runScan(inputs, opts, createExamine(detector), {
-        out: (line) => process.stdout.write(`${line}\n`),
-      });
-      if (failed > 0) process.exitCode = 1;
-    } finally {
-      await detector.close();
-    }
-  });
+  .action(
+    async (
+      inputs: string[],
+      opts: {
+        mode: Mode;
+        policy: "default" | "strict";
+        json: boolean;
+        concurrency: number;
+        maxBytes: number;
+        timeoutMs: number;
+      },
+    ) => {
+      const detector = await createDetector();
+      try {
+        const { failed } = await runScan(inputs, opts, createExamine(detector), {
+          out: (line) => process.stdout.write(`${line}\n`),
+        });
+        if (failed > 0) process.exitCode = 1;
+      } finally {
+        await detector.close();
+      }
+    },
+  );
 
 program
   .command("eval")
   .description("evaluate on a dataset folder with manifest.csv (DESIGN.md, Evaluation protocol)")
   .requiredOption("--data <dir>", "dataset folder holding manifest.csv")
   .requiredOption("--out <report.json>", "where to write the JSON report")
-  .addOption(new Option("--protocol <protocol>", "files as uploaded, or metadata stripped + JPEG q90").choices(["as-uploaded", "pixels-only"]).default("as-uploaded"))
-  .option("--perturb <list>", `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}, or all`, "")
+  .addOption(
+    new Option("--protocol <protocol>", "files as uploaded, or metadata stripped + JPEG q90")
+      .choices(["as-uploaded", "pixels-only"])
+      .default("as-uploaded"),
+  )
+  .option(
+    "--perturb <list>",
+    `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}, or all`,
+    "",
+  )
   .option("--mode <modes>", "mode, or a comma-separated list of modes", "quick")
   .option("--split <name>", "only this split of the manifest")
-  .addOption(new Option("--policy <policy>", "strict narrows REAL").choices(["default", "strict"]).default("default"))
+  .addOption(
+    new Option("--policy <policy>", "strict narrows REAL").choices(["default", "strict"]).default("default"),
+  )
   .option("--concurrency <n>", "images judged at once", parsePositive, 2)
-  .action(async (opts: { data: string; out: string; protocol: Protocol; perturb: string; mode: string; split?: string; policy: "default" | "strict"; concurrency: number }) => {
-    const evalModes = parseModes(opts.mode);
-    const perturbations = opts.perturb === "all" ? [...perturbationNames] : opts.perturb.split(",").map((s) => s.trim()).filter(Boolean);
-    const detector = await createDetector();
-    try {
-      const examine = createExamine(detector);
-      const report = await runEval(
-        { data: opts.data, protocol: opts.protocol, perturbations, modes: evalModes, policy: opts.policy, concurrency: opts.concurrency, ...(opts.split ? { split: opts.split } : {}) },
-        detector,
-        examine,
-      );
-      await writeFile(opts.out, `${JSON.stringify(report, null, 2)}\n`);
-      const kinds = Object.entries(report.provenance.imagesWithEvidence).map(([k, v]) => `${k} ${v}`).join(", ");
-      process.stderr.write(`provenance found: ${kinds || "none"}; decided by provenance ${report.provenance.decidedByProvenance}\n`);
-      process.stdout.write(renderMarkdown(report));
-    } finally {
-      await detector.close();
-    }
-  });
+  .action(
+    async (opts: {
+      data: string;
+      out: string;
+      protocol: Protocol;
+      perturb: string;
+      mode: string;
+      split?: string;
+      policy: "default" | "strict";
+      concurrency: number;
+    }) => {
+      const evalModes = parseModes(opts.mode);
+      const perturbations =
+        opts.perturb === "all"
+          ? [...perturbationNames]
+          : opts.perturb
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean);
+      const detector = await createDetector();
+      try {
+        const examine = createExamine(detector);
+        const report = await runEval(
+          {
+            data: opts.data,
+            protocol: opts.protocol,
+            perturbations,
+            modes: evalModes,
+            policy: opts.policy,
+            concurrency: opts.concurrency,
+            ...(opts.split ? { split: opts.split } : {}),
+          },
+          detector,
+          examine,
+        );
+        await writeFile(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+        const kinds = Object.entries(report.provenance.imagesWithEvidence)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ");
+        process.stderr.write(
+          `provenance found: ${kinds || "none"}; decided by provenance ${report.provenance.decidedByProvenance}\n`,
+        );
+        process.stdout.write(renderMarkdown(report));
+      } finally {
+        await detector.close();
+      }
+    },
+  );
 
 program
   .command("up")
-  .description("run gateway, triage and reasoning locally against KAFKA_BROKERS (npm run kafka:start first); Ctrl-C drains and stops them")
+  .description(
+    "run gateway, triage and reasoning locally against KAFKA_BROKERS (npm run kafka:start first); Ctrl-C drains and stops them",
+  )
   .option("--ready-timeout-ms <n>", "longest wait for each service to become ready", parsePositive, 60_000)
   .action(async (opts: { readyTimeoutMs: number }) => {
-    process.exitCode = await runUp({ readyTimeoutMs: opts.readyTimeoutMs, out: (line) => process.stdout.write(`${line}\n`) });
+    process.exitCode = await runUp({
+      readyTimeoutMs: opts.readyTimeoutMs,
+      out: (line) => process.stdout.write(`${line}\n`),
+    });
   });
 
 function parsePositive(value: string): number {
@@ -86,7 +146,9 @@ function parsePositive(value: string): number {
 
 function parseModes(value: string): Mode[] {
   const list = value.split(",").map((s) => s.trim());
-  for (const m of list) if (!(modes as readonly string[]).includes(m)) throw new InvalidArgumentError(`unknown mode ${m}: expected ${modes.join(", ")}`);
+  for (const m of list)
+    if (!(modes as readonly string[]).includes(m))
+      throw new InvalidArgumentError(`unknown mode ${m}: expected ${modes.join(", ")}`);
   return list as Mode[];
 }
 

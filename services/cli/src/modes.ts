@@ -18,7 +18,9 @@ export function createExamine(detector: Detector): Examine {
   return async (bytes, { mode, policy }) => {
     const detection = await detector.detect(bytes, { policy });
     const decisive = detection.verdict.decidedBy === DecidedBy.PROVENANCE;
-    const escalate = mode === "deep" || (mode === "adaptive" && !decisive && (detection.band === Band.UNCERTAIN || policy === "strict"));
+    const escalate =
+      mode === "deep" ||
+      (mode === "adaptive" && !decisive && (detection.band === Band.UNCERTAIN || policy === "strict"));
     if (!escalate) return detection.verdict;
     return reasoner.analyze({ bytes, detection, mode, policy });
   };

@@ -8,9 +8,9 @@ export async function runPool<T, R>(
   work: (item: T) => Promise<R>,
   onResult: (result: R, item: T) => void,
 ): Promise<void> {
-  const iterator = (Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]()) as
-    | AsyncIterator<T>
-    | Iterator<T>;
+  const iterator = (
+    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]()
+  ) as AsyncIterator<T> | Iterator<T>;
   const worker = async () => {
     for (;;) {
       const next = await iterator.next();

@@ -26,7 +26,10 @@ export interface UpOptions {
  * stops the rest; a service that dies takes the others down with it.
  */
 export async function runUp(options: UpOptions): Promise<number> {
-  const env: NodeJS.ProcessEnv = { ...process.env, MIRAGE_FILE_ROOTS: process.env.MIRAGE_FILE_ROOTS ?? process.cwd() };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MIRAGE_FILE_ROOTS: process.env.MIRAGE_FILE_ROOTS ?? process.cwd(),
+  };
   const specs: ServiceSpec[] = [
     { name: "triage", entry: entry("triage"), metricsPort: Number(env.TRIAGE_METRICS_PORT ?? 9465) },
     { name: "reasoning", entry: entry("reasoning"), metricsPort: Number(env.REASONING_METRICS_PORT ?? 9466) },
@@ -56,7 +59,11 @@ export async function runUp(options: UpOptions): Promise<number> {
     for (const spec of specs) {
       if (stopping) break;
       // Own process group: a terminal's Ctrl-C reaches `up` alone, which then stops the services in order.
-      const child = spawn(process.execPath, [spec.entry], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      const child = spawn(process.execPath, [spec.entry], {
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
       for (const stream of [child.stdout, child.stderr]) {
         createInterface({ input: stream! }).on("line", (line) => options.out(`[${spec.name}] ${line}`));
       }
@@ -89,13 +96,17 @@ export async function runUp(options: UpOptions): Promise<number> {
 async function waitReady(spec: ServiceSpec, timeoutMs: number, cancelled: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !cancelled()) {
-    const ok = await fetch(`http://127.0.0.1:${spec.metricsPort}/readyz`, { signal: AbortSignal.timeout(1000) })
+    const ok = await fetch(`http://127.0.0.1:${spec.metricsPort}/readyz`, {
+      signal: AbortSignal.timeout(1000),
+    })
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   if (!cancelled()) {
-    throw new MirageError("DEADLINE_EXCEEDED", `${spec.name} was not ready within ${timeoutMs} ms`, { reason: "service-not-ready" });
+    throw new MirageError("DEADLINE_EXCEEDED", `${spec.name} was not ready within ${timeoutMs} ms`, {
+      reason: "service-not-ready",
+    });
   }
 }

@@ -24,9 +24,13 @@ export function createImageSource(options: ImageSourceOptions): ImageSource {
   return async (source) => {
     if (source.kind === "inline") {
       if (source.content.byteLength > options.maxBytes) {
-        throw new MirageError("INVALID_ARGUMENT", `inline image is ${source.content.byteLength} bytes, more than ${options.maxBytes}`, {
-          reason: "image-too-large",
-        });
+        throw new MirageError(
+          "INVALID_ARGUMENT",
+          `inline image is ${source.content.byteLength} bytes, more than ${options.maxBytes}`,
+          {
+            reason: "image-too-large",
+          },
+        );
       }
       return source.content;
     }
@@ -38,10 +42,14 @@ export function createImageSource(options: ImageSourceOptions): ImageSource {
       case "https":
         return fetchHttp(source.uri, { allow, maxBytes: options.maxBytes, timeoutMs: options.timeoutMs });
       default:
-        throw new MirageError("INVALID_ARGUMENT", `URI scheme ${scheme || "(none)"} is not supported: use file://, http(s):// or contentBase64`, {
-          reason: "uri-scheme-not-allowed",
-          details: { scheme },
-        });
+        throw new MirageError(
+          "INVALID_ARGUMENT",
+          `URI scheme ${scheme || "(none)"} is not supported: use file://, http(s):// or contentBase64`,
+          {
+            reason: "uri-scheme-not-allowed",
+            details: { scheme },
+          },
+        );
     }
   };
 }

@@ -16,7 +16,11 @@ try {
     stopping = true;
     log.info({ signal }, "draining");
     await server.close();
-    await telemetry.shutdown().catch((error: unknown) => log.warn({ err: MirageError.from(error).message }, "span export failed at shutdown"));
+    await telemetry
+      .shutdown()
+      .catch((error: unknown) =>
+        log.warn({ err: MirageError.from(error).message }, "span export failed at shutdown"),
+      );
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

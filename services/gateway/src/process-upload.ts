@@ -64,7 +64,11 @@ export async function processUpload(
   try {
     request = parseUploadEvent(value, headers);
   } catch (error) {
-    return { kind: "dead-letter", error: MirageError.from(error, "invalid-event"), imageId: imageIdOf(value) };
+    return {
+      kind: "dead-letter",
+      error: MirageError.from(error, "invalid-event"),
+      imageId: imageIdOf(value),
+    };
   }
   let bytes: Uint8Array;
   try {
@@ -82,7 +86,8 @@ export async function processUpload(
   }
   const triageMs = performance.now() - triageStarted;
   const escalate =
-    triage.decidedBy !== DecidedBy.PROVENANCE && (triage.band === Band.UNCERTAIN || request.policy === "strict");
+    triage.decidedBy !== DecidedBy.PROVENANCE &&
+    (triage.band === Band.UNCERTAIN || request.policy === "strict");
   const base = {
     eventId: request.eventId,
     imageId: request.imageId,
@@ -109,7 +114,10 @@ export async function processUpload(
     const verdict = clone(VerdictSchema, reasoned);
     Object.assign(verdict, base, {
       band: triage.band,
-      modelVersions: create(ModelVersionsSchema, { triage: triage.modelVersion, reasoning: reasoned.modelVersions?.reasoning ?? "" }),
+      modelVersions: create(ModelVersionsSchema, {
+        triage: triage.modelVersion,
+        reasoning: reasoned.modelVersions?.reasoning ?? "",
+      }),
       timings,
     });
     return { kind: "verdict", verdict, request };
@@ -128,7 +136,12 @@ export async function processUpload(
   return { kind: "verdict", verdict, request };
 }
 
-async function classifyPatiently(request: UploadRequest, bytes: Uint8Array, deps: PipelineDeps, signal: AbortSignal): Promise<ClassifyResponse> {
+async function classifyPatiently(
+  request: UploadRequest,
+  bytes: Uint8Array,
+  deps: PipelineDeps,
+  signal: AbortSignal,
+): Promise<ClassifyResponse> {
   let internalFailures = 0;
   for (let attempt = 1; ; attempt++) {
     const stop = deps.metrics.triageLatency.startTimer();
@@ -155,7 +168,10 @@ async function classifyPatiently(request: UploadRequest, bytes: Uint8Array, deps
         continue;
       }
       if (!transientCodes.has(e.code)) throw e;
-      deps.log.warn({ eventId: request.eventId, attempt, code: e.code, reason: e.reason }, "triage unavailable; retrying");
+      deps.log.warn(
+        { eventId: request.eventId, attempt, code: e.code, reason: e.reason },
+        "triage unavailable; retrying",
+      );
       await pause(backoffMs(attempt), signal);
     }
   }
@@ -186,7 +202,10 @@ async function analyzeOrFallBack(
       },
       { deadlineMs: deps.reasoningDeadlineMs, signal },
     );
-    if (!verdict) throw new MirageError("INTERNAL", "reasoning answered without a verdict", { reason: "reasoning-empty" });
+    if (!verdict)
+      throw new MirageError("INTERNAL", "reasoning answered without a verdict", {
+        reason: "reasoning-empty",
+      });
     deps.breaker.success();
     stop({ outcome: "ok" });
     return verdict;
@@ -196,8 +215,13 @@ async function analyzeOrFallBack(
     stop({ outcome: "error" });
     // A rejected image is the image's fault, not the tier's.
     if (e.code !== "INVALID_ARGUMENT") deps.breaker.failure();
-    deps.metrics.reasoningFallbacks.inc({ reason: e.code === "DEADLINE_EXCEEDED" ? "deadline" : "unavailable" });
-    deps.log.warn({ eventId: request.eventId, code: e.code, reason: e.reason }, "reasoning failed; falling back to NEEDS_REVIEW");
+    deps.metrics.reasoningFallbacks.inc({
+      reason: e.code === "DEADLINE_EXCEEDED" ? "deadline" : "unavailable",
+    });
+    deps.log.warn(
+      { eventId: request.eventId, code: e.code, reason: e.reason },
+      "reasoning failed; falling back to NEEDS_REVIEW",
+    );
     return null;
   }
 }

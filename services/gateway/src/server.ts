@@ -1,7 +1,13 @@
 import { ReasoningService, TriageService, verdictToJson, DecidedBy } from "@mirage/contracts";
 import { MirageError } from "@mirage/errors";
 import { checkHealth, createGrpcClient } from "@mirage/grpc";
-import { createConsumer, createKafkaClient, createProducer, deadLetterMessage, type ConsumedMessage } from "@mirage/kafka";
+import {
+  createConsumer,
+  createKafkaClient,
+  createProducer,
+  deadLetterMessage,
+  type ConsumedMessage,
+} from "@mirage/kafka";
 import { createLogger, createMetrics, currentTraceId, startOpsServer, withSpan } from "@mirage/telemetry";
 import { SpanKind, trace } from "@opentelemetry/api";
 import { createCircuitBreaker } from "./circuit-breaker.js";
@@ -31,7 +37,9 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     { topic: config.MIRAGE_DLQ_TOPIC, partitions: config.MIRAGE_TOPIC_PARTITIONS },
   ]);
   const producer = await createProducer(client);
-  const triage = createGrpcClient(TriageService, config.TRIAGE_ADDRESS, { deadlineMs: config.MIRAGE_TRIAGE_DEADLINE_MS });
+  const triage = createGrpcClient(TriageService, config.TRIAGE_ADDRESS, {
+    deadlineMs: config.MIRAGE_TRIAGE_DEADLINE_MS,
+  });
   const reasoning = createGrpcClient(ReasoningService, config.REASONING_ADDRESS, {
     deadlineMs: config.MIRAGE_REASONING_DEADLINE_MS,
     // A retry would outlive the deadline that bounds escalated verdicts: fall back instead.
@@ -41,7 +49,10 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
   const deps: PipelineDeps = {
     triage,
     reasoning,
-    breaker: createCircuitBreaker({ failureThreshold: config.MIRAGE_BREAKER_FAILURES, openMs: config.MIRAGE_BREAKER_OPEN_MS }),
+    breaker: createCircuitBreaker({
+      failureThreshold: config.MIRAGE_BREAKER_FAILURES,
+      openMs: config.MIRAGE_BREAKER_OPEN_MS,
+    }),
     readImage: createImageSource({
       fileRoots: config.MIRAGE_FILE_ROOTS,
       httpAllow: config.MIRAGE_HTTP_ALLOW,
@@ -62,25 +73,55 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       await withSpan(
         tracer,
         "gateway.process",
-        { kind: SpanKind.CONSUMER, attributes: { "messaging.kafka.partition": message.partition, "messaging.kafka.offset": message.offset } },
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            "messaging.kafka.partition": message.partition,
+            "messaging.kafka.offset": message.offset,
+          },
+        },
         async (span) => {
-          const outcome = await processUpload(message.value, message.headers, consumedAt, deps, shutdown.signal);
+          const outcome = await processUpload(
+            message.value,
+            message.headers,
+            consumedAt,
+            deps,
+            shutdown.signal,
+          );
           if (outcome.kind === "dead-letter") {
             span.setAttribute("mirage.dead_letter", outcome.error.reason);
-            await producer.send(config.MIRAGE_DLQ_TOPIC, [deadLetterMessage(message, outcome.error, { key: outcome.imageId })]);
+            await producer.send(config.MIRAGE_DLQ_TOPIC, [
+              deadLetterMessage(message, outcome.error, { key: outcome.imageId }),
+            ]);
             metrics.deadLetters.inc({ reason: outcome.error.reason });
-            log.info({ reason: outcome.error.reason, err: outcome.error.message, offset: message.offset }, "dead letter");
+            log.info(
+              { reason: outcome.error.reason, err: outcome.error.message, offset: message.offset },
+              "dead letter",
+            );
             return;
           }
           const json = verdictToJson(outcome.verdict);
-          span.setAttributes({ "mirage.event_id": json.eventId ?? "", "mirage.label": json.label, "mirage.decided_by": json.decidedBy });
+          span.setAttributes({
+            "mirage.event_id": json.eventId ?? "",
+            "mirage.label": json.label,
+            "mirage.decided_by": json.decidedBy,
+          });
           await producer.send(config.MIRAGE_VERDICTS_TOPIC, [
-            { key: outcome.request.imageId, value: JSON.stringify(json), headers: { "content-type": "application/json" } },
+            {
+              key: outcome.request.imageId,
+              value: JSON.stringify(json),
+              headers: { "content-type": "application/json" },
+            },
           ]);
-          const escalated = outcome.verdict.decidedBy === DecidedBy.REASONING || outcome.verdict.decidedBy === DecidedBy.FALLBACK;
+          const escalated =
+            outcome.verdict.decidedBy === DecidedBy.REASONING ||
+            outcome.verdict.decidedBy === DecidedBy.FALLBACK;
           metrics.verdicts.inc({ label: json.label, decided_by: json.decidedBy });
           metrics.verdictLatency.observe({ escalated: String(escalated) }, (Date.now() - consumedAt) / 1000);
-          log.info({ eventId: json.eventId, label: json.label, decidedBy: json.decidedBy, pAi: json.pAi }, "verdict");
+          log.info(
+            { eventId: json.eventId, label: json.label, decidedBy: json.decidedBy, pAi: json.pAi },
+            "verdict",
+          );
         },
       );
     } finally {
@@ -107,9 +148,18 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     port: config.GATEWAY_METRICS_PORT,
     registry: metrics.registry,
     readiness: async () => {
-      const triageHealth = await checkHealth(config.TRIAGE_ADDRESS, "mirage.v1.TriageService").catch((e: unknown) => MirageError.from(e).reason);
+      const triageHealth = await checkHealth(config.TRIAGE_ADDRESS, "mirage.v1.TriageService").catch(
+        (e: unknown) => MirageError.from(e).reason,
+      );
       const ready = !closing && consumer.isRunning() && triageHealth === "SERVING";
-      return { ready, checks: { kafka: consumer.isRunning() ? "consuming" : "stopped", triage: String(triageHealth), reasoning: deps.breaker.state() } };
+      return {
+        ready,
+        checks: {
+          kafka: consumer.isRunning() ? "consuming" : "stopped",
+          triage: String(triageHealth),
+          reasoning: deps.breaker.state(),
+        },
+      };
     },
   });
   log.info({ metricsPort: ops.port, topic: config.MIRAGE_UPLOADS_TOPIC }, "gateway consuming");
@@ -121,7 +171,10 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
       if (closing) return;
       closing = true;
       // Past the grace period, in-flight events are abandoned uncommitted: redelivered, never lost.
-      const handBack = setTimeout(() => shutdown.abort(new MirageError("UNAVAILABLE", "gateway shutting down", { reason: "shutdown" })), config.SHUTDOWN_GRACE_MS);
+      const handBack = setTimeout(
+        () => shutdown.abort(new MirageError("UNAVAILABLE", "gateway shutting down", { reason: "shutdown" })),
+        config.SHUTDOWN_GRACE_MS,
+      );
       await consumer.stop();
       clearTimeout(handBack);
       await producer.close();

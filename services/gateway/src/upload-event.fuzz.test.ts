@@ -12,7 +12,9 @@ function parsesOrRefuses(value: Buffer, headers: Record<string, string>): void {
   } catch (error) {
     expect(error).toBeInstanceOf(MirageError);
     expect((error as MirageError).code).toBe("INVALID_ARGUMENT");
-    expect((error as MirageError).reason).toMatch(/^(empty-event|invalid-json|invalid-event|invalid-protobuf)$/);
+    expect((error as MirageError).reason).toMatch(
+      /^(empty-event|invalid-json|invalid-event|invalid-protobuf)$/,
+    );
   }
 }
 
@@ -34,12 +36,17 @@ describe("parseUploadEvent on hostile input", () => {
         uri: fc.oneof(fc.string(), fc.webUrl()),
         contentBase64: fc.oneof(fc.base64String(), fc.string()),
         policy: fc.oneof(fc.constantFrom("default", "strict"), fc.string()),
-        uploadedAt: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
+        uploadedAt: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.string(),
+        ),
       },
       { requiredKeys: [] },
     );
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), nearMiss), (value) => parsesOrRefuses(Buffer.from(JSON.stringify(value)), {})),
+      fc.property(fc.oneof(fc.jsonValue(), nearMiss), (value) =>
+        parsesOrRefuses(Buffer.from(JSON.stringify(value)), {}),
+      ),
       { numRuns: 1000 },
     );
   });

@@ -47,11 +47,16 @@ function fromJson(value: Buffer): UploadRequest {
   try {
     raw = JSON.parse(value.toString("utf8"));
   } catch (cause) {
-    throw new MirageError("INVALID_ARGUMENT", `the event is not valid JSON: ${(cause as Error).message}`, { reason: "invalid-json", cause });
+    throw new MirageError("INVALID_ARGUMENT", `the event is not valid JSON: ${(cause as Error).message}`, {
+      reason: "invalid-json",
+      cause,
+    });
   }
   const parsed = uploadEventJson.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "event"}: ${i.message}`).join("; ");
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "event"}: ${i.message}`)
+      .join("; ");
     throw new MirageError("INVALID_ARGUMENT", `the event does not match the upload contract: ${problems}`, {
       reason: "invalid-event",
       cause: parsed.error,
@@ -82,23 +87,41 @@ function fromProtobuf(value: Buffer): UploadRequest {
   try {
     event = fromBinary(UploadEventSchema, value);
   } catch (cause) {
-    throw new MirageError("INVALID_ARGUMENT", `the event is not a valid mirage.v1.UploadEvent: ${(cause as Error).message}`, {
-      reason: "invalid-protobuf",
-      cause,
+    throw new MirageError(
+      "INVALID_ARGUMENT",
+      `the event is not a valid mirage.v1.UploadEvent: ${(cause as Error).message}`,
+      {
+        reason: "invalid-protobuf",
+        cause,
+      },
+    );
+  }
+  const missing = [
+    !event.eventId && "event_id",
+    !event.imageId && "image_id",
+    event.source.case === undefined && "uri or content",
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    throw new MirageError("INVALID_ARGUMENT", `the event lacks ${missing.join(", ")}`, {
+      reason: "invalid-event",
     });
   }
-  const missing = [!event.eventId && "event_id", !event.imageId && "image_id", event.source.case === undefined && "uri or content"].filter(Boolean);
-  if (missing.length > 0) {
-    throw new MirageError("INVALID_ARGUMENT", `the event lacks ${missing.join(", ")}`, { reason: "invalid-event" });
-  }
   const source: UploadRequest["source"] =
-    event.source.case === "uri" ? { kind: "uri", uri: event.source.value } : { kind: "inline", content: new Uint8Array(event.source.value!) };
+    event.source.case === "uri"
+      ? { kind: "uri", uri: event.source.value }
+      : { kind: "inline", content: new Uint8Array(event.source.value!) };
   return {
     eventId: event.eventId,
     imageId: event.imageId,
     source,
     tenant: event.tenant,
-    ...(event.uploadedAt ? { uploadedAt: new Date(Number(event.uploadedAt.seconds) * 1000 + event.uploadedAt.nanos / 1e6).toISOString() } : {}),
+    ...(event.uploadedAt
+      ? {
+          uploadedAt: new Date(
+            Number(event.uploadedAt.seconds) * 1000 + event.uploadedAt.nanos / 1e6,
+          ).toISOString(),
+        }
+      : {}),
     policy: event.policy === Policy.STRICT ? "strict" : "default",
   };
 }

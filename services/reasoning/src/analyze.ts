@@ -1,4 +1,10 @@
-import { AnalysisMode, Policy, type AnalyzeRequest, type ReasoningStep, type Verdict } from "@mirage/contracts";
+import {
+  AnalysisMode,
+  Policy,
+  type AnalyzeRequest,
+  type ReasoningStep,
+  type Verdict,
+} from "@mirage/contracts";
 import type { Detector } from "@mirage/detector";
 import { MirageError } from "@mirage/errors";
 import type { Reasoner, ReasoningModeName } from "@mirage/reasoning";
@@ -35,20 +41,30 @@ export async function analyze(
   onStep?: (step: ReasoningStep) => void,
 ): Promise<Verdict> {
   if (request.content.byteLength === 0) {
-    throw new MirageError("INVALID_ARGUMENT", "the request carries no image bytes", { reason: "empty-image" });
+    throw new MirageError("INVALID_ARGUMENT", "the request carries no image bytes", {
+      reason: "empty-image",
+    });
   }
   const stopTimer = deps.metrics.reasoningLatency.startTimer();
   try {
     const verdict = await deps.semaphore.run(() =>
-      withSpan(tracer, "reasoning.analyze", { attributes: { "mirage.image_id": request.imageId } }, async () => {
-        if (signal.aborted) throw new MirageError("DEADLINE_EXCEEDED", "the caller gave up before the examination started", { reason: "reasoning-aborted" });
-        const policy = request.policy === Policy.STRICT ? "strict" : "default";
-        const detection = await deps.detector.detect(request.content, { policy });
-        return deps.reasoner.analyze(
-          { bytes: request.content, detection, mode: modeNames[request.mode], policy },
-          { signal, ...(onStep ? { onStep } : {}) },
-        );
-      }),
+      withSpan(
+        tracer,
+        "reasoning.analyze",
+        { attributes: { "mirage.image_id": request.imageId } },
+        async () => {
+          if (signal.aborted)
+            throw new MirageError("DEADLINE_EXCEEDED", "the caller gave up before the examination started", {
+              reason: "reasoning-aborted",
+            });
+          const policy = request.policy === Policy.STRICT ? "strict" : "default";
+          const detection = await deps.detector.detect(request.content, { policy });
+          return deps.reasoner.analyze(
+            { bytes: request.content, detection, mode: modeNames[request.mode], policy },
+            { signal, ...(onStep ? { onStep } : {}) },
+          );
+        },
+      ),
     );
     stopTimer({ outcome: "ok" });
     return verdict;

@@ -38,7 +38,10 @@ export async function startReasoningServer(config: ReasoningConfig): Promise<Rea
       },
     ],
     onHandlerError: (error, method) =>
-      log[error.code === "INVALID_ARGUMENT" ? "info" : "error"]({ method, code: error.code, reason: error.reason, err: error.message }, "call failed"),
+      log[error.code === "INVALID_ARGUMENT" ? "info" : "error"](
+        { method, code: error.code, reason: error.reason, err: error.message },
+        "call failed",
+      ),
   });
   const grpcPort = await server.bind(config.REASONING_LISTEN);
   let closing = false;
@@ -47,7 +50,11 @@ export async function startReasoningServer(config: ReasoningConfig): Promise<Rea
     registry: metrics.registry,
     readiness: async () => ({
       ready: !closing && server.isServing(""),
-      checks: { model: detector.modelVersion, reasoner: reasoner.version, grpc: closing ? "draining" : `listening on ${grpcPort}` },
+      checks: {
+        model: detector.modelVersion,
+        reasoner: reasoner.version,
+        grpc: closing ? "draining" : `listening on ${grpcPort}`,
+      },
     }),
   });
   log.info({ grpcPort, metricsPort: ops.port, reasoner: reasoner.version }, "reasoning ready");
@@ -69,7 +76,10 @@ async function* streamAnalysis(
   request: Parameters<typeof analyze>[0],
   deps: Parameters<typeof analyze>[1],
   signal: AbortSignal,
-): AsyncGenerator<{ event: { case: "step"; value: ReasoningStep } | { case: "verdict"; value: Awaited<ReturnType<typeof analyze>> } }> {
+): AsyncGenerator<{
+  event:
+    { case: "step"; value: ReasoningStep } | { case: "verdict"; value: Awaited<ReturnType<typeof analyze>> };
+}> {
   const steps: ReasoningStep[] = [];
   let wake: (() => void) | null = null;
   let done = false;

@@ -1,5 +1,11 @@
 import { create } from "@bufbuild/protobuf";
-import { AnalysisMode, ClassifyResponseSchema, Policy, type ClassifyRequest, type ClassifyResponse } from "@mirage/contracts";
+import {
+  AnalysisMode,
+  ClassifyResponseSchema,
+  Policy,
+  type ClassifyRequest,
+  type ClassifyResponse,
+} from "@mirage/contracts";
 import type { Detector } from "@mirage/detector";
 import { MirageError } from "@mirage/errors";
 import type { Metrics } from "@mirage/telemetry";
@@ -21,16 +27,31 @@ export interface ClassifyDeps {
  * INVALID_ARGUMENT with the imaging reason (the gateway dead-letters them); an image whose
  * provenance decides is answered even when its pixels cannot be read.
  */
-export async function classify(request: ClassifyRequest, deps: ClassifyDeps, signal: AbortSignal): Promise<ClassifyResponse> {
+export async function classify(
+  request: ClassifyRequest,
+  deps: ClassifyDeps,
+  signal: AbortSignal,
+): Promise<ClassifyResponse> {
   if (request.content.byteLength === 0) {
-    throw new MirageError("INVALID_ARGUMENT", "the request carries no image bytes", { reason: "empty-image" });
+    throw new MirageError("INVALID_ARGUMENT", "the request carries no image bytes", {
+      reason: "empty-image",
+    });
   }
   const stopTimer = deps.metrics.triageLatency.startTimer();
   try {
     const detection = await deps.semaphore.run(async () => {
-      if (signal.aborted) throw new MirageError("DEADLINE_EXCEEDED", "the caller gave up before triage started", { reason: "triage-cancelled" });
-      return withSpan(tracer, "triage.detect", { attributes: { "mirage.image_id": request.imageId, "mirage.bytes": request.content.byteLength } }, () =>
-        deps.detector.detect(request.content, { policy: request.policy === Policy.STRICT ? "strict" : "default" }),
+      if (signal.aborted)
+        throw new MirageError("DEADLINE_EXCEEDED", "the caller gave up before triage started", {
+          reason: "triage-cancelled",
+        });
+      return withSpan(
+        tracer,
+        "triage.detect",
+        { attributes: { "mirage.image_id": request.imageId, "mirage.bytes": request.content.byteLength } },
+        () =>
+          deps.detector.detect(request.content, {
+            policy: request.policy === Policy.STRICT ? "strict" : "default",
+          }),
       );
     });
     stopTimer({ outcome: "ok" });

@@ -29,11 +29,16 @@ export async function startTriageServer(config: TriageConfig): Promise<TriageSer
     services: [
       {
         service: TriageService,
-        implementation: { classify: (request, ctx) => classify(request, { detector, metrics, semaphore }, ctx.signal) },
+        implementation: {
+          classify: (request, ctx) => classify(request, { detector, metrics, semaphore }, ctx.signal),
+        },
       },
     ],
     onHandlerError: (error, method) =>
-      log[error.code === "INVALID_ARGUMENT" ? "info" : "error"]({ method, code: error.code, reason: error.reason, err: error.message }, "call failed"),
+      log[error.code === "INVALID_ARGUMENT" ? "info" : "error"](
+        { method, code: error.code, reason: error.reason, err: error.message },
+        "call failed",
+      ),
   });
   const grpcPort = await server.bind(config.TRIAGE_LISTEN);
   let closing = false;
@@ -42,7 +47,11 @@ export async function startTriageServer(config: TriageConfig): Promise<TriageSer
     registry: metrics.registry,
     readiness: async () => ({
       ready: !closing && server.isServing(""),
-      checks: { model: detector.modelVersion, grpc: closing ? "draining" : `listening on ${grpcPort}`, inFlight: String(semaphore.active) },
+      checks: {
+        model: detector.modelVersion,
+        grpc: closing ? "draining" : `listening on ${grpcPort}`,
+        inFlight: String(semaphore.active),
+      },
     }),
   });
   log.info({ grpcPort, metricsPort: ops.port, model: detector.modelVersion }, "triage ready");

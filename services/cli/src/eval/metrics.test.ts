@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { auroc, computeMetrics, quantile, type EvalRecord } from "./metrics.js";
 
-const rec = (truth: "ai" | "real", pAi: number, label: EvalRecord["label"], extra: Partial<EvalRecord> = {}): EvalRecord => ({
+const rec = (
+  truth: "ai" | "real",
+  pAi: number,
+  label: EvalRecord["label"],
+  extra: Partial<EvalRecord> = {},
+): EvalRecord => ({
   path: "x",
   truth,
   source: "s",

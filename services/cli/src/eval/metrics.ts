@@ -45,7 +45,7 @@ export function computeMetrics(records: EvalRecord[]): Metrics {
   const real = ok.filter((r) => r.truth === "real");
   const tpr = ratio(ai.filter((r) => r.pAi >= 0.5).length, ai.length);
   const tnr = ratio(real.filter((r) => r.pAi < 0.5).length, real.length);
-  const correct = ok.filter((r) => (r.pAi >= 0.5) === (r.truth === "ai")).length;
+  const correct = ok.filter((r) => r.pAi >= 0.5 === (r.truth === "ai")).length;
   const decided = ok.filter((r) => r.label === "AI_GENERATED" || r.label === "REAL");
   const latencies = ok.map((r) => r.latencyMs ?? 0).sort((a, b) => a - b);
   return {
@@ -53,11 +53,17 @@ export function computeMetrics(records: EvalRecord[]): Metrics {
     errors: records.length - ok.length,
     accuracy: ratio(correct, ok.length),
     balancedAccuracy: ai.length && real.length ? (tpr + tnr) / 2 : NaN,
-    auroc: auroc(ok.map((r) => r.pAi), ok.map((r) => r.truth === "ai")),
+    auroc: auroc(
+      ok.map((r) => r.pAi),
+      ok.map((r) => r.truth === "ai"),
+    ),
     fprReal: ratio(real.filter((r) => r.label === "AI_GENERATED").length, real.length),
     recallAi: ratio(ai.filter((r) => r.label === "AI_GENERATED").length, ai.length),
     escalationRate: ratio(ok.filter((r) => r.escalated).length, ok.length),
-    decidedAccuracy: ratio(decided.filter((r) => (r.label === "AI_GENERATED") === (r.truth === "ai")).length, decided.length),
+    decidedAccuracy: ratio(
+      decided.filter((r) => (r.label === "AI_GENERATED") === (r.truth === "ai")).length,
+      decided.length,
+    ),
     meanLatencyMs: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : NaN,
     p95LatencyMs: quantile(latencies, 0.95),
   };
@@ -70,7 +76,7 @@ export function auroc(scores: number[], positive: boolean[]): number {
   const nNeg = items.length - nPos;
   if (nPos === 0 || nNeg === 0) return NaN;
   let rankSum = 0;
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     let j = i;
     while (j < items.length && items[j]!.s === items[i]!.s) j++;
     const avgRank = (i + 1 + j) / 2;

@@ -24,9 +24,13 @@ export function renderMarkdown(report: EvalReport): string {
     table("Per perturbation", report.perPerturbation),
     table("Per source (clean)", report.perSource),
     table("Per generator (clean)", report.perGenerator),
-    `## Provenance (clean)\n\n| kind | images |\n|---|---|\n${Object.entries(report.provenance.imagesWithEvidence)
+    `## Provenance (clean)\n\n| kind | images |\n|---|---|\n${Object.entries(
+      report.provenance.imagesWithEvidence,
+    )
       .map(([k, v]) => `| ${k} | ${v} |`)
-      .join("\n")}\n\nDecided by provenance: ${report.provenance.decidedByProvenance}, precision ${pct(report.provenance.precision)}.`,
+      .join(
+        "\n",
+      )}\n\nDecided by provenance: ${report.provenance.decidedByProvenance}, precision ${pct(report.provenance.precision)}.`,
     `Run: ${report.run.images} images, ${report.run.evaluations} evaluations, ${report.run.durationSeconds.toFixed(1)} s, peak RSS ${report.run.peakRssMb.toFixed(0)} MB, ${report.errors.length} errors.`,
   ];
   return sections.join("\n\n") + "\n";
@@ -35,7 +39,9 @@ export function renderMarkdown(report: EvalReport): string {
 function table(title: string, rows: Record<string, Metrics>): string {
   const head = `| group | ${columns.map(([c]) => c).join(" | ")} |`;
   const rule = `|---|${columns.map(() => "---:").join("|")}|`;
-  const body = Object.entries(rows).map(([name, m]) => `| ${name} | ${columns.map(([, f]) => f(m)).join(" | ")} |`);
+  const body = Object.entries(rows).map(
+    ([name, m]) => `| ${name} | ${columns.map(([, f]) => f(m)).join(" | ")} |`,
+  );
   return `## ${title}\n\n${[head, rule, ...body].join("\n")}`;
 }
 

@@ -55,25 +55,46 @@ export interface EvalReport {
  * each perturbation, in each mode. Images are streamed from the manifest and dropped after use,
  * so memory holds only the small per-image records.
  */
-export async function runEval(options: EvalOptions, detector: Detector, examine: Examine): Promise<EvalReport> {
+export async function runEval(
+  options: EvalOptions,
+  detector: Detector,
+  examine: Examine,
+): Promise<EvalReport> {
   const started = performance.now();
   const manifestBytes = await readFile(join(options.data, "manifest.csv"));
   const rows: ManifestRow[] = [];
   for await (const row of readManifest(options.data, options.split)) rows.push(row);
   if (rows.length === 0) {
-    throw new MirageError("INVALID_ARGUMENT", `no images in ${options.data} for split ${options.split ?? "(all)"}`, {
-      reason: "empty-dataset",
-    });
+    throw new MirageError(
+      "INVALID_ARGUMENT",
+      `no images in ${options.data} for split ${options.split ?? "(all)"}`,
+      {
+        reason: "empty-dataset",
+      },
+    );
   }
   const variants = ["clean", ...options.perturbations.filter((p) => p !== "clean")];
   const records: EvalRecord[] = [];
   const progress = createProgress(rows.length, `eval ${options.protocol}`, 1);
-  await runPool(rows, options.concurrency, (row) => evaluateImage(row, variants, options, detector, examine), (batch) => {
-    records.push(...batch);
-    progress.tick();
-  });
+  await runPool(
+    rows,
+    options.concurrency,
+    (row) => evaluateImage(row, variants, options, detector, examine),
+    (batch) => {
+      records.push(...batch);
+      progress.tick();
+    },
+  );
   progress.stop();
-  return buildReport(records, options, variants, detector, createHash("sha256").update(manifestBytes).digest("hex"), rows.length, started);
+  return buildReport(
+    records,
+    options,
+    variants,
+    detector,
+    createHash("sha256").update(manifestBytes).digest("hex"),
+    rows.length,
+    started,
+  );
 }
 
 async function evaluateImage(
@@ -90,7 +111,9 @@ async function evaluateImage(
     bytes = options.protocol === "pixels-only" ? await pixelsOnly(original) : original;
   } catch (error) {
     const reason = MirageError.from(error).reason;
-    return variants.flatMap((variant) => options.modes.map((mode) => ({ ...base, variant, mode, error: reason })));
+    return variants.flatMap((variant) =>
+      options.modes.map((mode) => ({ ...base, variant, mode, error: reason })),
+    );
   }
   const records: EvalRecord[] = [];
   for (const variant of variants) {
@@ -98,7 +121,8 @@ async function evaluateImage(
     try {
       input = variant === "clean" ? bytes : await applyPerturbation(bytes, variant);
     } catch (error) {
-      for (const mode of options.modes) records.push({ ...base, variant, mode, error: MirageError.from(error).reason });
+      for (const mode of options.modes)
+        records.push({ ...base, variant, mode, error: MirageError.from(error).reason });
       continue;
     }
     for (const mode of options.modes) {
@@ -138,10 +162,13 @@ function buildReport(
   const groupBy = (items: EvalRecord[], key: (r: EvalRecord) => string): Record<string, Metrics> => {
     const groups = new Map<string, EvalRecord[]>();
     for (const r of items) groups.set(key(r), [...(groups.get(key(r)) ?? []), r]);
-    return Object.fromEntries([...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, computeMetrics(v)]));
+    return Object.fromEntries(
+      [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, computeMetrics(v)]),
+    );
   };
   const imagesWithEvidence: Record<string, number> = {};
-  for (const r of clean) for (const kind of r.evidenceKinds ?? []) imagesWithEvidence[kind] = (imagesWithEvidence[kind] ?? 0) + 1;
+  for (const r of clean)
+    for (const kind of r.evidenceKinds ?? []) imagesWithEvidence[kind] = (imagesWithEvidence[kind] ?? 0) + 1;
   const byProvenance = clean.filter((r) => r.decidedBy === "PROVENANCE");
   return {
     dataset: { dir: options.data, manifestSha256, split: options.split ?? null },
@@ -150,18 +177,28 @@ function buildReport(
     variants,
     modelVersions: { triage: detector.modelVersion, reasoning: "" },
     overall: computeMetrics(clean),
-    perMode: groupBy(records.filter((r) => r.variant === "clean"), (r) => r.mode),
+    perMode: groupBy(
+      records.filter((r) => r.variant === "clean"),
+      (r) => r.mode,
+    ),
     perPerturbation: Object.fromEntries(
-      variants.map((v) => [v, computeMetrics(records.filter((r) => r.variant === v && r.mode === firstMode))]),
+      variants.map((v) => [
+        v,
+        computeMetrics(records.filter((r) => r.variant === v && r.mode === firstMode)),
+      ]),
     ),
     perSource: groupBy(clean, (r) => r.source),
     perGenerator: groupBy(clean, (r) => r.generator),
     provenance: {
       imagesWithEvidence,
       decidedByProvenance: byProvenance.length,
-      precision: byProvenance.length ? byProvenance.filter((r) => r.truth === "ai").length / byProvenance.length : NaN,
+      precision: byProvenance.length
+        ? byProvenance.filter((r) => r.truth === "ai").length / byProvenance.length
+        : NaN,
     },
-    errors: records.filter((r) => r.error).map((r) => ({ path: r.path, variant: r.variant, error: r.error! })),
+    errors: records
+      .filter((r) => r.error)
+      .map((r) => ({ path: r.path, variant: r.variant, error: r.error! })),
     run: {
       images,
       evaluations: records.length,

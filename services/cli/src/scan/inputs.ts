@@ -10,7 +10,18 @@ export interface ScanInput {
 }
 
 /** File extensions picked up when a folder is scanned (a file named explicitly is always scanned). */
-export const imageExtensions = new Set([".jpg", ".jpeg", ".png", ".webp", ".avif", ".tif", ".tiff", ".gif", ".heic", ".heif"]);
+export const imageExtensions = new Set([
+  ".jpg",
+  ".jpeg",
+  ".png",
+  ".webp",
+  ".avif",
+  ".tif",
+  ".tiff",
+  ".gif",
+  ".heic",
+  ".heif",
+]);
 
 /** Expands files, folders (recursively, image extensions only, sorted) and URLs into inputs. */
 export async function expandInputs(args: string[]): Promise<ScanInput[]> {
@@ -21,7 +32,10 @@ export async function expandInputs(args: string[]): Promise<ScanInput[]> {
       continue;
     }
     const info = await stat(arg).catch((cause: unknown) => {
-      throw new MirageError("NOT_FOUND", `${arg}: no such file or folder`, { reason: "input-not-found", cause });
+      throw new MirageError("NOT_FOUND", `${arg}: no such file or folder`, {
+        reason: "input-not-found",
+        cause,
+      });
     });
     if (info.isDirectory()) inputs.push(...(await walk(arg)));
     else inputs.push({ path: arg, kind: "file" });
@@ -36,7 +50,8 @@ async function walk(dir: string): Promise<ScanInput[]> {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) found.push(...(await walk(path)));
-    else if (entry.isFile() && imageExtensions.has(extname(entry.name).toLowerCase())) found.push({ path, kind: "file" });
+    else if (entry.isFile() && imageExtensions.has(extname(entry.name).toLowerCase()))
+      found.push({ path, kind: "file" });
   }
   return found;
 }
@@ -52,10 +67,14 @@ export async function readInput(input: ScanInput, limits: ReadLimits): Promise<U
   if (input.kind === "file") {
     const info = await stat(input.path);
     if (info.size > limits.maxBytes) {
-      throw new MirageError("INVALID_ARGUMENT", `${input.path} is ${info.size} bytes, more than the limit of ${limits.maxBytes}`, {
-        reason: "image-too-large",
-        details: { bytes: info.size, limit: limits.maxBytes },
-      });
+      throw new MirageError(
+        "INVALID_ARGUMENT",
+        `${input.path} is ${info.size} bytes, more than the limit of ${limits.maxBytes}`,
+        {
+          reason: "image-too-large",
+          details: { bytes: info.size, limit: limits.maxBytes },
+        },
+      );
     }
     return new Uint8Array(await readFile(input.path));
   }
@@ -67,7 +86,10 @@ async function fetchBounded(url: string, limits: ReadLimits): Promise<Uint8Array
   let current = url;
   for (let hop = 0; hop <= 5; hop++) {
     const response = await fetch(current, { redirect: "manual", signal }).catch((cause: unknown) => {
-      throw new MirageError("UNAVAILABLE", `cannot fetch ${current}: ${(cause as Error).message}`, { reason: "fetch-failed", cause });
+      throw new MirageError("UNAVAILABLE", `cannot fetch ${current}: ${(cause as Error).message}`, {
+        reason: "fetch-failed",
+        cause,
+      });
     });
     if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
       current = new URL(response.headers.get("location")!, current).toString();
@@ -85,14 +107,20 @@ async function fetchBounded(url: string, limits: ReadLimits): Promise<Uint8Array
       total += chunk.byteLength;
       if (total > limits.maxBytes) {
         await response.body.cancel().catch(() => undefined);
-        throw new MirageError("INVALID_ARGUMENT", `${current} is larger than the limit of ${limits.maxBytes} bytes`, {
-          reason: "image-too-large",
-          details: { limit: limits.maxBytes },
-        });
+        throw new MirageError(
+          "INVALID_ARGUMENT",
+          `${current} is larger than the limit of ${limits.maxBytes} bytes`,
+          {
+            reason: "image-too-large",
+            details: { limit: limits.maxBytes },
+          },
+        );
       }
       chunks.push(chunk);
     }
     return Buffer.concat(chunks);
   }
-  throw new MirageError("INVALID_ARGUMENT", `${url}: more than 5 redirects`, { reason: "too-many-redirects" });
+  throw new MirageError("INVALID_ARGUMENT", `${url}: more than 5 redirects`, {
+    reason: "too-many-redirects",
+  });
 }

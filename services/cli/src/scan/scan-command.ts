@@ -43,7 +43,8 @@ export async function runScan(
     (row, input) => {
       if ("error" in row) failed++;
       progress.tick();
-      if (options.json) output.out(JSON.stringify("error" in row ? row : { path: row.path, ...withoutIds(row.verdict) }));
+      if (options.json)
+        output.out(JSON.stringify("error" in row ? row : { path: row.path, ...withoutIds(row.verdict) }));
       else rows[order.get(input)!] = row;
     },
   );
@@ -63,7 +64,9 @@ async function scanOne(input: ScanInput, options: ScanOptions, examine: Examine)
   }
 }
 
-function withoutIds<T extends { eventId?: string; imageId?: string }>(verdict: T): Omit<T, "eventId" | "imageId"> {
+function withoutIds<T extends { eventId?: string; imageId?: string }>(
+  verdict: T,
+): Omit<T, "eventId" | "imageId"> {
   const { eventId: _e, imageId: _i, ...rest } = verdict;
   return rest;
 }

@@ -1,10 +1,14 @@
 import type { VerdictJson } from "@mirage/contracts";
 
 /** One row of the scan table: a verdict or the error that stopped it. */
-export type ScanRow = { path: string; verdict: VerdictJson } | { path: string; error: { reason: string; message: string } };
+export type ScanRow =
+  { path: string; verdict: VerdictJson } | { path: string; error: { reason: string; message: string } };
 
 /** Renders rows as a fixed-width table for people; long cells are cut with an ellipsis. */
-export function renderTable(rows: ScanRow[], width = process.stdout.isTTY ? process.stdout.columns : Infinity): string {
+export function renderTable(
+  rows: ScanRow[],
+  width = process.stdout.isTTY ? process.stdout.columns : Infinity,
+): string {
   const header = ["FILE", "LABEL", "pAi", "DECIDED BY", "EVIDENCE"];
   const cells = rows.map((row) =>
     "error" in row
@@ -21,7 +25,11 @@ export function renderTable(rows: ScanRow[], width = process.stdout.isTTY ? proc
   widths[0] = Math.min(widths[0]!, 48);
   const fixed = widths.slice(0, 4).reduce((a, b) => a + b + 2, 0);
   widths[4] = Math.max(20, Math.min(widths[4]!, width - fixed));
-  const line = (c: string[]) => c.map((cell, i) => fit(cell, widths[i]!)).join("  ").trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((cell, i) => fit(cell, widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...cells.map(line)].join("\n");
 }
 
@@ -35,5 +43,7 @@ function fit(text: string, width: number): string {
   if (text.length <= width) return text.padEnd(width);
   if (width <= 1) return text.slice(0, width);
   // Keep the end of paths (the file name), the start of everything else.
-  return text.includes("/") && !text.includes(" ") ? `…${text.slice(text.length - width + 1)}` : `${text.slice(0, width - 1)}…`;
+  return text.includes("/") && !text.includes(" ")
+    ? `…${text.slice(text.length - width + 1)}`
+    : `${text.slice(0, width - 1)}…`;
 }

@@ -62,7 +62,8 @@ export function createHostAllowList(entries: string[]): HostAllowList {
   };
   return {
     listsExactly,
-    admits: (host, port) => any || listsExactly(host, port) || suffixes.some((s) => normaliseHost(host).endsWith(s)),
+    admits: (host, port) =>
+      any || listsExactly(host, port) || suffixes.some((s) => normaliseHost(host).endsWith(s)),
   };
 }
 

@@ -10,10 +10,20 @@ import { fetchFile } from "./file-fetch.js";
 import { fetchHttp } from "./http-fetch.js";
 
 describe("isInternalAddress", () => {
-  it.each(["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "::1", "fe80::1", "fd00::1", "0.0.0.0", "::ffff:10.0.0.1", "100.64.0.1", "not-an-ip"])(
-    "refuses %s",
-    (address) => expect(isInternalAddress(address)).toBe(true),
-  );
+  it.each([
+    "127.0.0.1",
+    "10.1.2.3",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "::1",
+    "fe80::1",
+    "fd00::1",
+    "0.0.0.0",
+    "::ffff:10.0.0.1",
+    "100.64.0.1",
+    "not-an-ip",
+  ])("refuses %s", (address) => expect(isInternalAddress(address)).toBe(true));
   it.each(["93.184.216.34", "8.8.8.8", "2606:4700::1111"])("admits public %s", (address) =>
     expect(isInternalAddress(address)).toBe(false),
   );
@@ -46,35 +56,53 @@ describe("fetchHttp", () => {
   const opts = (allow: string[]) => ({ allow: createHostAllowList(allow), maxBytes: 1024, timeoutMs: 1000 });
 
   it("fetches from a host listed exactly, loopback included", async () => {
-    await expect(fetchHttp(`http://127.0.0.1:${port}/image.png`, opts([`127.0.0.1:${port}`]))).resolves.toEqual(new Uint8Array(png));
+    await expect(
+      fetchHttp(`http://127.0.0.1:${port}/image.png`, opts([`127.0.0.1:${port}`])),
+    ).resolves.toEqual(new Uint8Array(png));
   });
 
   it("refuses hosts not in the allow-list", async () => {
-    await expect(fetchHttp(`http://127.0.0.1:${port}/image.png`, opts(["images.example.com"]))).rejects.toMatchObject({
+    await expect(
+      fetchHttp(`http://127.0.0.1:${port}/image.png`, opts(["images.example.com"])),
+    ).rejects.toMatchObject({
       reason: "host-not-allowed",
     });
   });
 
   it("refuses internal addresses admitted only by a wildcard", async () => {
-    await expect(fetchHttp(`http://127.0.0.1:${port}/image.png`, opts(["*"]))).rejects.toMatchObject({ reason: "internal-address" });
-    await expect(fetchHttp(`http://localhost:${port}/image.png`, opts(["*"]))).rejects.toMatchObject({ reason: "internal-address" });
+    await expect(fetchHttp(`http://127.0.0.1:${port}/image.png`, opts(["*"]))).rejects.toMatchObject({
+      reason: "internal-address",
+    });
+    await expect(fetchHttp(`http://localhost:${port}/image.png`, opts(["*"]))).rejects.toMatchObject({
+      reason: "internal-address",
+    });
   });
 
   it("checks every redirect hop again", async () => {
-    await expect(fetchHttp(`http://127.0.0.1:${port}/to-localhost`, opts([`127.0.0.1:${port}`, "*"]))).rejects.toMatchObject({
+    await expect(
+      fetchHttp(`http://127.0.0.1:${port}/to-localhost`, opts([`127.0.0.1:${port}`, "*"])),
+    ).rejects.toMatchObject({
       reason: "internal-address",
     });
-    await expect(fetchHttp(`http://127.0.0.1:${port}/to-file`, opts([`127.0.0.1:${port}`]))).rejects.toMatchObject({
+    await expect(
+      fetchHttp(`http://127.0.0.1:${port}/to-file`, opts([`127.0.0.1:${port}`])),
+    ).rejects.toMatchObject({
       reason: "uri-scheme-not-allowed",
     });
   });
 
   it("caps size and time", async () => {
-    await expect(fetchHttp(`http://127.0.0.1:${port}/big`, opts([`127.0.0.1:${port}`]))).rejects.toMatchObject({ reason: "image-too-large" });
-    await expect(fetchHttp(`http://127.0.0.1:${port}/slow`, { ...opts([`127.0.0.1:${port}`]), timeoutMs: 200 })).rejects.toMatchObject({
+    await expect(
+      fetchHttp(`http://127.0.0.1:${port}/big`, opts([`127.0.0.1:${port}`])),
+    ).rejects.toMatchObject({ reason: "image-too-large" });
+    await expect(
+      fetchHttp(`http://127.0.0.1:${port}/slow`, { ...opts([`127.0.0.1:${port}`]), timeoutMs: 200 }),
+    ).rejects.toMatchObject({
       reason: "fetch-timeout",
     });
-    await expect(fetchHttp(`http://127.0.0.1:${port}/missing`, opts([`127.0.0.1:${port}`]))).rejects.toMatchObject({ reason: "fetch-failed" });
+    await expect(
+      fetchHttp(`http://127.0.0.1:${port}/missing`, opts([`127.0.0.1:${port}`])),
+    ).rejects.toMatchObject({ reason: "fetch-failed" });
   });
 });
 
@@ -86,11 +114,23 @@ describe("fetchFile", () => {
     await writeFile(join(root, "a.jpg"), "jpeg");
     await writeFile(join(base, "secret.txt"), "secret");
     await symlink(join(base, "secret.txt"), join(root, "link.jpg"));
-    await expect(fetchFile(pathToFileURL(join(root, "a.jpg")).href, [root], 100)).resolves.toEqual(new Uint8Array(Buffer.from("jpeg")));
-    await expect(fetchFile(pathToFileURL(join(base, "secret.txt")).href, [root], 100)).rejects.toMatchObject({ reason: "file-outside-roots" });
-    await expect(fetchFile(pathToFileURL(join(root, "link.jpg")).href, [root], 100)).rejects.toMatchObject({ reason: "file-outside-roots" });
-    await expect(fetchFile(pathToFileURL(join(root, "a.jpg")).href, [root], 2)).rejects.toMatchObject({ reason: "image-too-large" });
-    await expect(fetchFile(pathToFileURL(join(root, "none.jpg")).href, [root], 100)).rejects.toMatchObject({ reason: "file-not-found" });
-    await expect(fetchFile(pathToFileURL(root).href, [root], 100)).rejects.toMatchObject({ reason: "not-a-file" });
+    await expect(fetchFile(pathToFileURL(join(root, "a.jpg")).href, [root], 100)).resolves.toEqual(
+      new Uint8Array(Buffer.from("jpeg")),
+    );
+    await expect(fetchFile(pathToFileURL(join(base, "secret.txt")).href, [root], 100)).rejects.toMatchObject({
+      reason: "file-outside-roots",
+    });
+    await expect(fetchFile(pathToFileURL(join(root, "link.jpg")).href, [root], 100)).rejects.toMatchObject({
+      reason: "file-outside-roots",
+    });
+    await expect(fetchFile(pathToFileURL(join(root, "a.jpg")).href, [root], 2)).rejects.toMatchObject({
+      reason: "image-too-large",
+    });
+    await expect(fetchFile(pathToFileURL(join(root, "none.jpg")).href, [root], 100)).rejects.toMatchObject({
+      reason: "file-not-found",
+    });
+    await expect(fetchFile(pathToFileURL(root).href, [root], 100)).rejects.toMatchObject({
+      reason: "not-a-file",
+    });
   });
 });

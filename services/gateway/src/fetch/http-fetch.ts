@@ -36,7 +36,9 @@ type Outcome = { kind: "body"; body: Uint8Array } | { kind: "redirect"; location
 function requestOnce(url: URL, options: HttpFetchOptions, deadline: number): Promise<Outcome> {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return Promise.reject(
-      new MirageError("PERMISSION_DENIED", `${url.protocol} redirects are not followed`, { reason: "uri-scheme-not-allowed" }),
+      new MirageError("PERMISSION_DENIED", `${url.protocol} redirects are not followed`, {
+        reason: "uri-scheme-not-allowed",
+      }),
     );
   }
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
@@ -56,65 +58,81 @@ function requestOnce(url: URL, options: HttpFetchOptions, deadline: number): Pro
       const refused = addresses.find((a) => isInternalAddress(a.address));
       if (refused && !internalAllowed) {
         return callback(
-          new MirageError("PERMISSION_DENIED", `${hostname} resolves to the internal address ${refused.address}`, {
-            reason: "internal-address",
-            details: { host: hostname, address: refused.address },
-          }) as unknown as NodeJS.ErrnoException,
+          new MirageError(
+            "PERMISSION_DENIED",
+            `${hostname} resolves to the internal address ${refused.address}`,
+            {
+              reason: "internal-address",
+              details: { host: hostname, address: refused.address },
+            },
+          ) as unknown as NodeJS.ErrnoException,
           "",
           4,
         );
       }
       const chosen = addresses[0]!;
-      if (lookupOptions.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, [chosen]);
+      if (lookupOptions.all)
+        return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, [chosen]);
       callback(null, chosen.address, chosen.family);
     });
   };
   // An IP literal never goes through lookup: check it here.
   if (!internalAllowed && /^[\d.]+$|:/.test(host) && isInternalAddress(host)) {
     return Promise.reject(
-      new MirageError("PERMISSION_DENIED", `${host} is an internal address`, { reason: "internal-address", details: { host } }),
+      new MirageError("PERMISSION_DENIED", `${host} is an internal address`, {
+        reason: "internal-address",
+        details: { host },
+      }),
     );
   }
   const client = url.protocol === "https:" ? https : http;
   return new Promise<Outcome>((resolve, reject) => {
     const remaining = Math.max(1, deadline - Date.now());
-    const request = client.get(url, { lookup, timeout: remaining, headers: { "user-agent": "mirage-mesh-gateway" } }, (response) => {
-      const status = response.statusCode ?? 0;
-      if (status >= 300 && status < 400 && response.headers.location) {
-        response.resume();
-        resolve({ kind: "redirect", location: response.headers.location });
-        return;
-      }
-      if (status !== 200) {
-        response.resume();
-        reject(
-          new MirageError(status === 404 ? "NOT_FOUND" : "UNAVAILABLE", `${url.href} answered HTTP ${status}`, {
-            reason: "fetch-failed",
-            details: { status },
-          }),
-        );
-        return;
-      }
-      const declared = Number(response.headers["content-length"] ?? 0);
-      if (declared > options.maxBytes) {
-        response.destroy();
-        reject(tooLarge(url, options.maxBytes));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let total = 0;
-      response.on("data", (chunk: Buffer) => {
-        total += chunk.byteLength;
-        if (total > options.maxBytes) {
+    const request = client.get(
+      url,
+      { lookup, timeout: remaining, headers: { "user-agent": "mirage-mesh-gateway" } },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        if (status >= 300 && status < 400 && response.headers.location) {
+          response.resume();
+          resolve({ kind: "redirect", location: response.headers.location });
+          return;
+        }
+        if (status !== 200) {
+          response.resume();
+          reject(
+            new MirageError(
+              status === 404 ? "NOT_FOUND" : "UNAVAILABLE",
+              `${url.href} answered HTTP ${status}`,
+              {
+                reason: "fetch-failed",
+                details: { status },
+              },
+            ),
+          );
+          return;
+        }
+        const declared = Number(response.headers["content-length"] ?? 0);
+        if (declared > options.maxBytes) {
           response.destroy();
           reject(tooLarge(url, options.maxBytes));
           return;
         }
-        chunks.push(chunk);
-      });
-      response.on("end", () => resolve({ kind: "body", body: new Uint8Array(Buffer.concat(chunks)) }));
-      response.on("error", (cause) => reject(fetchFailed(url, cause)));
-    });
+        const chunks: Buffer[] = [];
+        let total = 0;
+        response.on("data", (chunk: Buffer) => {
+          total += chunk.byteLength;
+          if (total > options.maxBytes) {
+            response.destroy();
+            reject(tooLarge(url, options.maxBytes));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on("end", () => resolve({ kind: "body", body: new Uint8Array(Buffer.concat(chunks)) }));
+        response.on("error", (cause) => reject(fetchFailed(url, cause)));
+      },
+    );
     const timer = setTimeout(() => request.destroy(timeoutError(url)), remaining);
     request.on("close", () => clearTimeout(timer));
     request.on("timeout", () => request.destroy(timeoutError(url)));
@@ -130,9 +148,14 @@ function tooLarge(url: URL, limit: number): MirageError {
 }
 
 function timeoutError(url: URL): MirageError {
-  return new MirageError("DEADLINE_EXCEEDED", `fetching ${url.href} took too long`, { reason: "fetch-timeout" });
+  return new MirageError("DEADLINE_EXCEEDED", `fetching ${url.href} took too long`, {
+    reason: "fetch-timeout",
+  });
 }
 
 function fetchFailed(url: URL, cause: unknown): MirageError {
-  return new MirageError("UNAVAILABLE", `cannot fetch ${url.href}: ${(cause as Error).message}`, { reason: "fetch-failed", cause });
+  return new MirageError("UNAVAILABLE", `cannot fetch ${url.href}: ${(cause as Error).message}`, {
+    reason: "fetch-failed",
+    cause,
+  });
 }
