@@ -22,6 +22,9 @@ const meshEnv = {
   MIRAGE_REASONING_DEADLINE_MS: "14000",
   MIRAGE_BREAKER_OPEN_MS: "2000",
   MIRAGE_MAX_IN_FLIGHT: "8",
+  // A lighter deep examination: this 2-core machine runs the broker and all three services at once.
+  REASONING_DENSE_CROPS: "12",
+  REASONING_REFLECTION_CROPS: "8",
 };
 
 function byEventId(verdicts: Array<Record<string, unknown>>): Map<string, number> {
@@ -106,9 +109,9 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("the mesh through a real b
       const mesh = await startMesh({ env: meshEnv });
       const got = await collect(mesh.brokers, mesh.topics);
       try {
-        const valid = validEvents(pickImages(40), 300);
+        const valid = validEvents(pickImages(40), 200);
         await sendEvents(mesh.brokers, mesh.topics.uploads, valid);
-        await got.until(() => got.verdicts.length >= 100, 600_000, "a third of the verdicts");
+        await got.until(() => got.verdicts.length >= 60, 600_000, "a third of the verdicts");
         await mesh.kill(victim);
         await new Promise((resolve) => setTimeout(resolve, 1000));
         await mesh.start(victim);

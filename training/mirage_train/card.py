@@ -99,5 +99,21 @@ SELECTION: dict[str, object] = {
 }
 
 
+# The design this card replaced (same version string "v1"), with its val numbers as its own card
+# recorded them (val, TypeScript-made evaluation crops, Platt + thresholds fitted on val).
+PREVIOUS: dict[str, object] = {
+    "design": "truncated EfficientNet-Lite0 (stem + stages 1-5), mean+std of stages 3-5 (464 features), LR C=1 class-balanced, 4 native 128² crops, mean logit",
+    "split": "val",
+    "cost": {"msPerCropOneThread": 6.91, "msPerImageOneThread": 22.17},
+    "asUploaded": {"balancedAccuracy": 0.7897, "auroc": 0.8978, "escalationRate": 0.6443},
+    "pixelsOnly": {"balancedAccuracy": 0.7845, "auroc": 0.8889, "fprRealAtLikelyAi": 0.0101, "escalationRate": 0.698},
+    "pooled": {"n": 1639, "balancedAccuracy": 0.7659, "auroc": 0.8775, "escalationRate": 0.6864},
+    "perPerturbationAuroc": {"blur1": 0.8853, "crop512": 0.8927, "jpeg50": 0.8491, "jpeg75": 0.8675, "resize50": 0.8747,
+                             "screenshot": 0.9, "sharpen": 0.8966, "social": 0.8616, "upscale2x": 0.8535},
+    "fromScratchSameArchitecture128": {"protocol": "decoded val grid crops, clean / Python JPEG q90", "auroc": [0.5679, 0.5675],
+                                       "budget": "150 AdamW steps × 32 crops, 2.8 min"},
+}
+
+
 if __name__ == "__main__":
     main()

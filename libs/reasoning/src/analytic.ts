@@ -28,11 +28,6 @@ export interface Analytic {
   viewGap: number;
 }
 
-/**
- * Crops of the dense grid per view. Three views (original, mirrored, JPEG q90) of 32 crops are 96
- * model calls; reflection adds at most 48: ≤ 144 crops, ~1.5 s at ~10 ms per crop.
- */
-const DENSE_CROPS = 32;
 /** Patches spread over the image for the noise analysis (plus the most AI-like and most real-like crop). */
 const SPREAD_PATCHES = 4;
 /** JPEG quality of the re-encoded view: what a careful re-upload does; a generator's traces should survive it. */
@@ -47,7 +42,7 @@ export const TTA_GAP = 0.15;
 export async function runAnalytic(exam: Examination): Promise<Analytic> {
   const { model, image, trace, signal } = exam;
   const size = model.card.input.cropSize;
-  const grid = denseGrid(image.width, image.height, size, DENSE_CROPS);
+  const grid = denseGrid(image.width, image.height, size, exam.budget.denseCrops);
   const positions = positionsOf(grid);
   throwIfAborted(signal, "re-encoding the image");
   const reencoded = await reencodeJpeg(image, REENCODE_QUALITY);

@@ -1,5 +1,6 @@
 import type { Detection, PixelModel, Policy } from "@mirage/detector";
 import type { DecodedImage } from "@mirage/imaging";
+import type { ExaminationBudget } from "./reasoner.js";
 import type { Trace } from "./trace.js";
 
 /** Everything the deep stages share about the case under examination. */
@@ -10,6 +11,8 @@ export interface Examination {
   policy: Policy;
   trace: Trace;
   signal?: AbortSignal | undefined;
+  /** How many crops the deep stages may score. */
+  budget: ExaminationBudget;
   /**
    * Log-odds that triage's weak provenance (camera EXIF, …) added to the pixel pAi. The
    * examination re-reads the pixels and adds the same shift, so weak metadata weighs as in triage.

@@ -5,7 +5,7 @@ import { runAnalytic } from "./analytic.js";
 import { conclude, type ConclusionInput } from "./conclusion.js";
 import { chooseDepth } from "./depth.js";
 import { firstImpression } from "./heuristic.js";
-import type { AnalyzeInput, AnalyzeOptions } from "./reasoner.js";
+import type { AnalyzeInput, AnalyzeOptions, ExaminationBudget } from "./reasoner.js";
 import { reasonsToReflect, reflect } from "./reflection.js";
 import { logOdds } from "./stats.js";
 import { plural } from "./text.js";
@@ -20,6 +20,7 @@ export async function examine(
   input: AnalyzeInput,
   options: AnalyzeOptions,
   version: string,
+  budget: ExaminationBudget,
 ): Promise<Verdict> {
   const started = performance.now();
   const { detection, policy, mode } = input;
@@ -67,7 +68,7 @@ export async function examine(
     throwIfAborted(signal, "the conclusion");
     return conclude({ kind: "unexaminable", why }, context);
   }
-  const exam = { model, image, detection, policy, trace, signal, weakShift: weakShift(detection) };
+  const exam = { model, image, detection, policy, trace, signal, budget, weakShift: weakShift(detection) };
   const analytic = await runAnalytic(exam);
   throwIfAborted(signal, "reflection");
   const reasons = reasonsToReflect(detection.verdict.pAi, analytic);

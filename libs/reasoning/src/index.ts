@@ -12,10 +12,11 @@
  * const verdict = await reasoner.analyze({ bytes, detection, mode: "adaptive", policy: "default" }, { onStep: console.log });
  * ```
  */
-export { createReasoner } from "./reasoner.js";
+export { createReasoner, defaultExaminationBudget } from "./reasoner.js";
 export type {
   AnalyzeInput,
   AnalyzeOptions,
+  ExaminationBudget,
   Reasoner,
   ReasonerOptions,
   ReasoningModeName,

@@ -9,7 +9,21 @@ export type ReasoningModeName = "quick" | "adaptive" | "deep";
 export interface ReasonerOptions {
   /** The detector whose pixel model (and its card: calibration, thresholds) the examination reuses. */
   detector: Detector;
+  /**
+   * How many crops a deep examination scores: the dense grid (each also mirrored and re-encoded)
+   * and the shifted grid of a reflection. Default 32 and 24; lower them to fit a smaller CPU budget.
+   */
+  budget?: Partial<ExaminationBudget>;
 }
+
+/** Crops scored by a deep examination. */
+export interface ExaminationBudget {
+  denseCrops: number;
+  reflectionCrops: number;
+}
+
+/** The default budget: about 150 crop inferences at most for a deep examination with reflection. */
+export const defaultExaminationBudget: ExaminationBudget = { denseCrops: 32, reflectionCrops: 24 };
 
 /** One examination request: the image bytes and the triage detection already made of them. */
 export interface AnalyzeInput {
@@ -45,8 +59,9 @@ const FORENSIC_VERSION = "forensic-v1";
  */
 export function createReasoner(options: ReasonerOptions): Reasoner {
   const model = options.detector.pixelModel;
+  const budget = { ...defaultExaminationBudget, ...options.budget };
   return {
     version: FORENSIC_VERSION,
-    analyze: (input, analyzeOptions = {}) => examine(model, input, analyzeOptions, FORENSIC_VERSION),
+    analyze: (input, analyzeOptions = {}) => examine(model, input, analyzeOptions, FORENSIC_VERSION, budget),
   };
 }

@@ -6,6 +6,7 @@ import { readConsistency } from "./consistency.js";
 import type { Examination } from "./examination.js";
 import { denseGrid, positionsOf } from "./grid.js";
 import { readNoise } from "./noise-findings.js";
+import { defaultExaminationBudget } from "./reasoner.js";
 import { reasonsToReflect, reflect } from "./reflection.js";
 import { textured, tinyModelDir } from "./testing/images.js";
 import { createTrace } from "./trace.js";
@@ -55,6 +56,7 @@ async function unstableCase() {
     detection: {} as Examination["detection"],
     policy: "default",
     trace,
+    budget: defaultExaminationBudget,
     weakShift: 0,
   };
   return { analytic, exam, trace };

@@ -10,8 +10,6 @@ import { reencodeJpeg, scoreViews, viewDescriptions, type ViewSpec } from "./vie
 
 /** First impression and analysis this far apart, on opposite sides of 0.5, disagree. */
 const SIDES_MIN_GAP = 0.1;
-/** Crops of the shifted grid (each also scored mirrored): at most 48 more model calls. */
-const REFLECTION_CROPS = 24;
 /** When views disagree the model is unstable on this image: its log-odds count half. */
 const UNSTABLE_SHRINK = 0.5;
 /** JPEG quality of the fallback second look, for images too small to shift a grid on. */
@@ -72,7 +70,7 @@ export interface Reflection {
  */
 export async function reflect(exam: Examination, analytic: Analytic, reasons: Reason[]): Promise<Reflection> {
   const { model, image, signal, trace } = exam;
-  const shifted = shiftedGrid(analytic.grid, REFLECTION_CROPS);
+  const shifted = shiftedGrid(analytic.grid, exam.budget.reflectionCrops);
   throwIfAborted(signal, "reflection");
   const specs: ViewSpec[] =
     shifted.length > 0

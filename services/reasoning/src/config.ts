@@ -11,6 +11,9 @@ export const reasoningConfigSchema = z.object({
   MIRAGE_TRIAGE_MODEL_DIR: z.string().optional(),
   /** Examinations at once (each is CPU-bound); more wait, bounded by the caller's deadline. */
   REASONING_MAX_CONCURRENCY: envInt(1, 1, 64),
+  /** Crops a deep examination scores (dense grid, and the shifted grid of a reflection): its CPU cost. */
+  REASONING_DENSE_CROPS: envInt(32, 1, 256),
+  REASONING_REFLECTION_CROPS: envInt(24, 1, 256),
   /** onnxruntime threads per examination. */
   REASONING_INTRA_OP_THREADS: envInt(1, 1, 64),
   MIRAGE_MAX_IMAGE_BYTES: envInt(50 * 1024 * 1024, 1024),

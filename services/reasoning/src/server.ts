@@ -24,7 +24,10 @@ export async function startReasoningServer(config: ReasoningConfig): Promise<Rea
     intraOpThreads: config.REASONING_INTRA_OP_THREADS,
     limits: { maxBytes: config.MIRAGE_MAX_IMAGE_BYTES, maxPixels: config.MIRAGE_MAX_IMAGE_PIXELS },
   });
-  const reasoner = createReasoner({ detector });
+  const reasoner = createReasoner({
+    detector,
+    budget: { denseCrops: config.REASONING_DENSE_CROPS, reflectionCrops: config.REASONING_REFLECTION_CROPS },
+  });
   const deps = { detector, reasoner, metrics, semaphore: createSemaphore(config.REASONING_MAX_CONCURRENCY) };
   const server = createGrpcServer({
     maxMessageBytes: config.MIRAGE_MAX_IMAGE_BYTES + 1024 * 1024,
