@@ -66,14 +66,14 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage up", () => {
           throw new Error(`mirage up did not get ready:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      const metrics = await (await fetch(`http://127.0.0.1:${gm}/metrics`)).text();
-      expect(metrics).toContain("mirage_verdict_latency_seconds_bucket");
-
       const got = await collect(broker.brokers, topics);
       const events = validEvents(pickImages(4), 4);
       await sendEvents(broker.brokers, topics.uploads, events);
       await got.until(() => got.producedAt.size >= events.length, 120_000, "verdicts from mirage up");
       await got.consumer.stop();
+      const metrics = await (await fetch(`http://127.0.0.1:${gm}/metrics`)).text();
+      expect(metrics).toMatch(/mirage_verdict_latency_seconds_bucket\{le="0.5",escalated="(true|false)"\}/);
+      expect(metrics).toMatch(/mirage_verdicts_total\{label="[A-Z_]+",decided_by="[A-Z]+"\} \d/);
 
       up.kill("SIGINT");
       expect(await exited).toBe(0);

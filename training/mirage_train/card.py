@@ -85,17 +85,30 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-# Design choices made on val (Python stand-in protocol: grid crops of decoded val images, and the
-# same re-encoded JPEG q90), recorded from training/README.md's sweep.
+# Design choices made on val, recorded from the sweeps (training/README.md "Design sweep").
 SELECTION: dict[str, object] = {
-    "protocol": "train: 8 augmented crops per train image; val: image score = mean crop logit over grid crops; AUROC clean / JPEG q90",
-    "128px crops, stages 2-5 mean+std, LR C=1": {"auroc": [0.885, 0.872]},
-    "128px crops, stages 3-5 mean+std, LR C=1 (chosen)": {"auroc": [0.895, 0.879]},
-    "128px crops, stages 3-5, LR C=1 class-balanced (chosen)": {"auroc": [0.897, 0.887], "balancedAccuracyAtZero": [0.819, 0.809]},
-    "128px crops, stages 3-5, MLP head 128 hidden": {"auroc": [0.892, 0.885]},
-    "128px crops, stages 3-6 + head conv (full depth)": {"auroc": [0.829, 0.826]},
-    "128px crops, head conv 1280 only (classic linear probe)": {"auroc": [0.733, 0.748]},
-    "128px crops, stage 5 only": {"auroc": [0.837, 0.833]},
+    "224px": {
+        "protocol": ("train: 8 augmented 224² crops per train image; val: the TypeScript-made evaluation crops (cropGrid), image "
+                     "score = mean crop logit, Platt + thresholds fitted on pooled val; [pixels-only AUROC, pixels-only balanced "
+                     "accuracy, pooled AUROC (11 variants), pooled escalation]"),
+        "K=5, stages 3-5 mean+std (464), LR C=0.03": [0.9071, 0.8244, 0.9019, 0.551],
+        "K=5, stages 3-5 mean+std (464), LR C=0.1 (chosen: best pooled AUROC and worst-of jpeg75/resize50/screenshot)": [0.9105, 0.8094, 0.9065, 0.547],
+        "K=5, stages 3-5 mean+std (464), LR C=0.3": [0.9109, 0.8093, 0.9061, 0.553],
+        "K=5, stages 3-5 mean+std (464), LR C=1": [0.9089, 0.8294, 0.9038, 0.552],
+        "K=5, full-depth pooled head 1280 only, best C=0.01 (of 0.01-1)": [0.8303, 0.7396, 0.8217, 0.771],
+        "K=5, [stages 3-5 mean+std, pooled head] 1744, best C=0.1 (of 0.01-1)": [0.8960, 0.8095, 0.8778, 0.772],
+        "K=3 vs K=5, stages 3-5, C=0.1, pixels-only AUROC": {"K=3": 0.8895, "K=5": 0.9105},
+    },
+    "128px": {
+        "protocol": "train: 8 augmented crops per train image; val: image score = mean crop logit over grid crops; AUROC clean / JPEG q90",
+        "128px crops, stages 2-5 mean+std, LR C=1": {"auroc": [0.885, 0.872]},
+        "128px crops, stages 3-5 mean+std, LR C=1": {"auroc": [0.895, 0.879]},
+        "128px crops, stages 3-5, LR C=1 class-balanced (previous v1)": {"auroc": [0.897, 0.887], "balancedAccuracyAtZero": [0.819, 0.809]},
+        "128px crops, stages 3-5, MLP head 128 hidden": {"auroc": [0.892, 0.885]},
+        "128px crops, stages 3-6 + head conv (full depth)": {"auroc": [0.829, 0.826]},
+        "128px crops, head conv 1280 only (classic linear probe)": {"auroc": [0.733, 0.748]},
+        "128px crops, stage 5 only": {"auroc": [0.837, 0.833]},
+    },
 }
 
 
