@@ -9,12 +9,12 @@ from dataclasses import asdict, dataclass, field
 class ModelConfig:
     """Crop geometry, backbone truncation, probe and augmentation budget."""
 
-    crop_size: int = 224
-    crop_count: int = 5
+    crop_size: int = 128
+    crop_count: int = 4
     last_stage: int = 5
     pooled_stages: tuple[int, ...] = (3, 4, 5)
     head_mean: bool = False
-    probe_c: float = 0.1
+    probe_c: float = 1.0
     train_draws: int = 8
     seed: int = 1234
     variants: tuple[str, ...] = field(
