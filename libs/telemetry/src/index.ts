@@ -45,5 +45,7 @@ export { currentTraceId, recordSpanError, withSpan } from "./spans.js";
 export type { WithSpanOptions } from "./spans.js";
 export { readSpansFile, SpansFileExporter, toSpanRecord } from "./spans-file-exporter.js";
 export type { SpanRecord } from "./spans-file-exporter.js";
+export { runService } from "./run-service.js";
+export type { RunningService } from "./run-service.js";
 export { startTelemetry } from "./start-telemetry.js";
 export type { Telemetry, TelemetryOptions } from "./start-telemetry.js";

@@ -137,8 +137,8 @@ export async function startGateway(config: GatewayConfig): Promise<Gateway> {
     stopTimeoutMs: config.SHUTDOWN_GRACE_MS,
     onFailure: (error) => {
       if (shutdown.signal.aborted) return; // handed back on purpose: left uncommitted for the next owner
+      // `done` settles next, and the process exits 1 to be restarted (runService).
       log.fatal({ code: error.code, reason: error.reason, err: error.message }, "consumer failed");
-      process.exitCode = 1;
     },
   });
   await consumer.start();
