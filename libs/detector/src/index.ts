@@ -18,3 +18,5 @@ export { loadPixelModel, sigmoid } from "./pixel-model.js";
 export type { PixelModel, PixelModelOptions, PixelScore } from "./pixel-model.js";
 export { modelCardSchema, readModelCard } from "./model-card.js";
 export type { ModelCard } from "./model-card.js";
+export { createSemaphore } from "./semaphore.js";
+export type { Semaphore } from "./semaphore.js";

@@ -5,12 +5,11 @@ import {
   type ReasoningStep,
   type Verdict,
 } from "@mirage/contracts";
-import type { Detector } from "@mirage/detector";
+import type { Detector, Semaphore } from "@mirage/detector";
 import { MirageError } from "@mirage/errors";
 import type { Reasoner, ReasoningModeName } from "@mirage/reasoning";
 import { withSpan, type Metrics } from "@mirage/telemetry";
 import { trace } from "@opentelemetry/api";
-import type { Semaphore } from "./semaphore.js";
 
 const tracer = trace.getTracer("@mirage/service-reasoning");
 

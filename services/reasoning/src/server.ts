@@ -1,12 +1,11 @@
 import { ReasoningService } from "@mirage/contracts";
-import { createDetector } from "@mirage/detector";
+import { createDetector, createSemaphore } from "@mirage/detector";
 import { createGrpcServer } from "@mirage/grpc";
 import { createReasoner } from "@mirage/reasoning";
 import { createLogger, createMetrics, startOpsServer } from "@mirage/telemetry";
 import type { ReasoningStep } from "@mirage/contracts";
 import { analyze } from "./analyze.js";
 import type { ReasoningConfig } from "./config.js";
-import { createSemaphore } from "./semaphore.js";
 
 /** A running reasoning service. */
 export interface ReasoningServer {

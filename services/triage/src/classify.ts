@@ -6,12 +6,11 @@ import {
   type ClassifyRequest,
   type ClassifyResponse,
 } from "@mirage/contracts";
-import type { Detector } from "@mirage/detector";
+import type { Detector, Semaphore } from "@mirage/detector";
 import { MirageError } from "@mirage/errors";
 import type { Metrics } from "@mirage/telemetry";
 import { withSpan } from "@mirage/telemetry";
 import { trace } from "@opentelemetry/api";
-import type { Semaphore } from "./semaphore.js";
 
 const tracer = trace.getTracer("@mirage/service-triage");
 

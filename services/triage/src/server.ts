@@ -1,10 +1,9 @@
 import { TriageService } from "@mirage/contracts";
-import { createDetector } from "@mirage/detector";
+import { createDetector, createSemaphore } from "@mirage/detector";
 import { createGrpcServer } from "@mirage/grpc";
 import { createLogger, createMetrics, startOpsServer } from "@mirage/telemetry";
 import { classify } from "./classify.js";
 import type { TriageConfig } from "./config.js";
-import { createSemaphore } from "./semaphore.js";
 
 /** A running triage service. */
 export interface TriageServer {

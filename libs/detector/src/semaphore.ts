@@ -1,4 +1,7 @@
-/** A counting semaphore: at most `limit` holders at once, the rest wait in order. */
+/**
+ * A counting semaphore: at most `limit` holders at once, the rest wait in order. Services use it to
+ * bound how many detections (CPU-bound decode + inference) run at once.
+ */
 export interface Semaphore {
   run<T>(work: () => Promise<T>): Promise<T>;
   /** Holders now, and callers waiting. */
