@@ -121,6 +121,8 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage eval", () => {
       "pixels-only",
       "--perturb",
       "jpeg75,resize50+jpeg75",
+      "--mode",
+      "quick",
       "--out",
       out,
     ]);

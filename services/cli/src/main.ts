@@ -70,7 +70,7 @@ program
     `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}, or all`,
     "",
   )
-  .option("--mode <modes>", "mode, or a comma-separated list of modes", "quick")
+  .option("--mode <modes>", "mode, or a comma-separated list of modes (quick: triage alone)", "adaptive")
   .option("--split <name>", "only this split of the manifest")
   .addOption(
     new Option("--policy <policy>", "strict narrows REAL").choices(["default", "strict"]).default("default"),
