@@ -104,6 +104,7 @@ export function validEvents(
 
 /** Broken events, each for its own reason. */
 export function brokenEvents(count: number): TestEvent[] {
+  const truncated = truncatedJpeg().toString("base64");
   const kinds = [
     () => "{ this is not json",
     () => JSON.stringify({ imageId: "no-event-id", uri: "file:///x.png" }),
@@ -112,7 +113,7 @@ export function brokenEvents(count: number): TestEvent[] {
       JSON.stringify({
         eventId: randomUUID(),
         imageId: "truncated",
-        contentBase64: truncatedJpeg().toString("base64"),
+        contentBase64: truncated,
       }),
     () =>
       JSON.stringify({ eventId: randomUUID(), imageId: "loopback", uri: "http://127.0.0.1:9/secret.png" }),
