@@ -5,7 +5,8 @@ import { MirageError } from "@mirage/errors";
 import { decodeImage, type DecodeLimits, type DecodedImage } from "@mirage/imaging";
 import { analyzeProvenance, type ProvenanceReport } from "@mirage/provenance";
 import { fuse, type Policy } from "./fusion.js";
-import { loadPixelModel, type PixelModel, type PixelScore } from "./pixel-model.js";
+import type { ExecutionProviderName } from "./execution-providers.js";
+import { loadPixelModel, type InferenceRecord, type PixelModel, type PixelScore } from "./pixel-model.js";
 
 /** The shipped triage model, relative to this file (src/ or dist/ alike). */
 export const defaultModelDir = fileURLToPath(new URL("../../../models/triage/v1/", import.meta.url));
@@ -18,6 +19,12 @@ export interface DetectorOptions {
   intraOpThreads?: number;
   /** Micro-batching of concurrent detections' crops (services); off by default. */
   batch?: { maxCrops: number; maxWaitMs: number };
+  /** onnxruntime execution providers in order of preference (see PixelModelOptions). Default ["cpu"]. */
+  executionProviders?: readonly ExecutionProviderName[];
+  /** GPU ordinal for cuda and tensorrt. Default 0. */
+  gpuDeviceId?: number;
+  /** Told of every inference of the pixel model (batch sizes, for metrics). */
+  onInference?: (inference: InferenceRecord) => void;
   /** Decode limits (bytes, pixels, time). Default: @mirage/imaging's defaults. */
   limits?: Partial<DecodeLimits>;
 }
@@ -74,6 +81,9 @@ export async function createDetector(options: DetectorOptions = {}): Promise<Det
       : await loadPixelModel(modelDir, {
           intraOpThreads: options.intraOpThreads ?? 1,
           ...(options.batch ? { batch: options.batch } : {}),
+          ...(options.executionProviders ? { executionProviders: options.executionProviders } : {}),
+          ...(options.gpuDeviceId === undefined ? {} : { gpuDeviceId: options.gpuDeviceId }),
+          ...(options.onInference ? { onInference: options.onInference } : {}),
         });
   const modelVersion = pixelModel?.version ?? "provenance-only";
 

@@ -15,8 +15,14 @@ export type { Detection, DetectOptions, Detector, DetectorOptions, DetectTimings
 export { bandOf, fuse, pixelEvidence, regionName } from "./fusion.js";
 export type { Fused, FusionInput, Policy } from "./fusion.js";
 export { loadPixelModel, sigmoid } from "./pixel-model.js";
-export type { PixelModel, PixelModelOptions, PixelScore } from "./pixel-model.js";
+export type { InferenceRecord, PixelModel, PixelModelOptions, PixelScore } from "./pixel-model.js";
+export { executionProviderNames, executionProvidersSchema } from "./execution-providers.js";
+export type {
+  ExecutionProviderName,
+  SessionFactory,
+  SkippedExecutionProvider,
+} from "./execution-providers.js";
 export { modelCardSchema, readModelCard } from "./model-card.js";
 export type { ModelCard } from "./model-card.js";
 export { createSemaphore } from "./semaphore.js";
-export type { Semaphore } from "./semaphore.js";
+export type { RunOptions, Semaphore, SemaphoreObserver, SemaphoreOptions } from "./semaphore.js";

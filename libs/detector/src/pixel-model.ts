@@ -2,6 +2,12 @@ import { join } from "node:path";
 import { MirageError } from "@mirage/errors";
 import { cropGrid, extractCrop, type Crop, type DecodedImage } from "@mirage/imaging";
 import * as ort from "onnxruntime-node";
+import {
+  createProviderSession,
+  type ExecutionProviderName,
+  type SessionFactory,
+  type SkippedExecutionProvider,
+} from "./execution-providers.js";
 import { readModelCard, type ModelCard } from "./model-card.js";
 
 /** Options of {@link loadPixelModel}. */
@@ -13,6 +19,28 @@ export interface PixelModelOptions {
    * most `maxCrops` crops. Off by default (a lone caller gains nothing from waiting).
    */
   batch?: { maxCrops: number; maxWaitMs: number };
+  /**
+   * onnxruntime execution providers in order of preference, e.g. ["cuda", "cpu"]. Default ["cpu"].
+   * A provider that cannot be loaded is skipped only when another follows it (see `skippedExecutionProviders`);
+   * the last one must load, else loading fails with FAILED_PRECONDITION `execution-provider-unavailable`.
+   */
+  executionProviders?: readonly ExecutionProviderName[];
+  /** GPU ordinal for cuda and tensorrt. Default 0. */
+  gpuDeviceId?: number;
+  /** Told of every inference (one per batch when micro-batching): e.g. to observe batch sizes. */
+  onInference?: (inference: InferenceRecord) => void;
+  /** Creates the onnxruntime session; default `InferenceSession.create` (tests pass a fake). */
+  createSession?: SessionFactory;
+}
+
+/** One inference of the pixel model. */
+export interface InferenceRecord {
+  /** Crops in the tensor. */
+  crops: number;
+  /** scoreCrops calls it served (more than one when micro-batching merged concurrent calls). */
+  calls: number;
+  /** Tensor filling and onnxruntime's run, in ms. */
+  ms: number;
 }
 
 /** The scores of one image's crops. */
@@ -35,6 +63,10 @@ export interface PixelModel {
   readonly card: ModelCard;
   /** "<name>-<version>", e.g. "triage-v1". */
   readonly version: string;
+  /** The execution providers the session runs on, in priority order: the first takes every operator it supports. */
+  readonly executionProviders: readonly ExecutionProviderName[];
+  /** Providers asked for but skipped because they could not be loaded, and why; empty when the first choice loaded. */
+  readonly skippedExecutionProviders: readonly SkippedExecutionProvider[];
   /** Scores the card's grid of crops of an image (or `count` crops, for deeper looks). */
   scoreImage(image: DecodedImage, count?: number): Promise<PixelScore>;
   /** Scores given crops (all of the card's crop size); returns their logits. */
@@ -47,27 +79,25 @@ export interface PixelModel {
 /** Loads the model of a card directory (models/<name>/<version>). */
 export async function loadPixelModel(dir: string, options: PixelModelOptions = {}): Promise<PixelModel> {
   const card = await readModelCard(dir);
-  let session: ort.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(join(dir, card.file), {
+  const { session, active, skipped } = await createProviderSession(join(dir, card.file), {
+    providers: options.executionProviders ?? ["cpu"],
+    ...(options.gpuDeviceId === undefined ? {} : { gpuDeviceId: options.gpuDeviceId }),
+    ...(options.createSession ? { create: options.createSession } : {}),
+    sessionOptions: {
       intraOpNumThreads: options.intraOpThreads ?? 1,
       interOpNumThreads: 1,
       graphOptimizationLevel: "all",
       executionMode: "sequential",
-    });
-  } catch (cause) {
-    throw new MirageError("FAILED_PRECONDITION", `cannot load ONNX model ${join(dir, card.file)}`, {
-      reason: "model-load-failed",
-      cause,
-    });
-  }
+    },
+  });
   const size = card.input.cropSize;
   const { mean, std } = card.input.normalize;
 
   const calibrate = (logit: number): number => sigmoid(card.calibration.a * logit + card.calibration.b);
 
-  async function infer(crops: Crop[]): Promise<number[]> {
+  async function infer(crops: Crop[], calls: number): Promise<number[]> {
     if (crops.length === 0) return [];
+    const started = performance.now();
     const plane = size * size;
     const tensor = new Float32Array(crops.length * 3 * plane);
     crops.forEach((crop, n) => {
@@ -87,14 +117,19 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
       throw new MirageError("INTERNAL", `model has no output ${card.output.name}`, {
         reason: "model-output-missing",
       });
+    options.onInference?.({ crops: crops.length, calls, ms: performance.now() - started });
     return Array.from(logits.data as Float32Array);
   }
 
-  const scoreCrops = options.batch ? createMicroBatcher(infer, options.batch) : infer;
+  const scoreCrops = options.batch
+    ? createMicroBatcher(infer, options.batch)
+    : (crops: Crop[]) => infer(crops, 1);
 
   return {
     card,
     version: `${card.name}-${card.version}`,
+    executionProviders: active,
+    skippedExecutionProviders: skipped,
     calibrate,
     scoreCrops,
     async scoreImage(image, count = card.crops.count) {
@@ -118,48 +153,88 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
 }
 
 /**
- * Gathers the crops of concurrent calls into shared inferences: the first waiting call starts a
- * timer of `maxWaitMs`; the batch runs when it fills to `maxCrops` or the timer fires. Inference
- * runs one batch at a time (the session is single-threaded by design).
+ * Gathers the crops of concurrent calls into shared inferences of at most `maxCrops` crops (a
+ * single larger call still runs, alone). Inference runs one batch at a time (the session is
+ * single-threaded by design, and onnxruntime-node runs it on the main thread). While the session
+ * is idle, the first waiting call starts a timer of `maxWaitMs` and the batch runs when it fills or
+ * the timer fires. Calls made while a batch runs wait for it; they are sent as soon as it ends,
+ * on the next turn of the event loop, so that the follow-up calls of the batch's own callers (an
+ * examination scores its crops in chunks) join them rather than trail one inference behind.
  */
 export function createMicroBatcher(
-  infer: (crops: Crop[]) => Promise<number[]>,
+  infer: (crops: Crop[], calls: number) => Promise<number[]>,
   options: { maxCrops: number; maxWaitMs: number },
 ): (crops: Crop[]) => Promise<number[]> {
   type Waiting = { crops: Crop[]; resolve: (logits: number[]) => void; reject: (error: unknown) => void };
-  let queue: Waiting[] = [];
-  let queued = 0;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> = Promise.resolve();
+  const waiting: Waiting[] = [];
+  let waitingCrops = 0;
+  let busy = false;
+  let cancelScheduled: (() => void) | null = null;
 
-  const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    const batch = queue;
-    queue = [];
-    queued = 0;
-    if (batch.length === 0) return;
-    running = running.then(async () => {
-      try {
-        const logits = await infer(batch.flatMap((w) => w.crops));
-        let offset = 0;
-        for (const w of batch) {
-          w.resolve(logits.slice(offset, offset + w.crops.length));
-          offset += w.crops.length;
-        }
-      } catch (error) {
-        for (const w of batch) w.reject(error);
-      }
+  const schedule = (afterBatch: boolean) => {
+    if (cancelScheduled) return;
+    if (afterBatch) {
+      const immediate = setImmediate(dispatch);
+      cancelScheduled = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(dispatch, options.maxWaitMs);
+      cancelScheduled = () => clearTimeout(timer);
+    }
+  };
+
+  // The calls that fit in one batch, in arrival order (at least one).
+  const take = (): Waiting[] => {
+    const batch: Waiting[] = [];
+    let crops = 0;
+    while (
+      waiting.length > 0 &&
+      (batch.length === 0 || crops + waiting[0]!.crops.length <= options.maxCrops)
+    ) {
+      const next = waiting.shift()!;
+      batch.push(next);
+      crops += next.crops.length;
+    }
+    waitingCrops -= crops;
+    return batch;
+  };
+
+  const dispatch = () => {
+    cancelScheduled?.();
+    cancelScheduled = null;
+    if (busy || waiting.length === 0) return;
+    busy = true;
+    const batch = take();
+    void run(batch).finally(() => {
+      busy = false;
+      if (waitingCrops >= options.maxCrops) dispatch();
+      else if (waiting.length > 0) schedule(true);
     });
   };
+
+  async function run(batch: Waiting[]): Promise<void> {
+    try {
+      const logits = await infer(
+        batch.flatMap((w) => w.crops),
+        batch.length,
+      );
+      let offset = 0;
+      for (const w of batch) {
+        w.resolve(logits.slice(offset, offset + w.crops.length));
+        offset += w.crops.length;
+      }
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+    }
+  }
 
   return (crops) =>
     new Promise<number[]>((resolve, reject) => {
       if (crops.length === 0) return resolve([]);
-      queue.push({ crops, resolve, reject });
-      queued += crops.length;
-      if (queued >= options.maxCrops) flush();
-      else timer ??= setTimeout(flush, options.maxWaitMs);
+      waiting.push({ crops, resolve, reject });
+      waitingCrops += crops.length;
+      if (busy) return; // sent when the running batch ends
+      if (waitingCrops >= options.maxCrops) dispatch();
+      else schedule(false);
     });
 }
 

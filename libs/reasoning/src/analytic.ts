@@ -4,7 +4,9 @@ import { cropGrid } from "@mirage/imaging";
 import { throwIfAborted } from "./abort.js";
 import { readConsistency, type Consistency } from "./consistency.js";
 import type { Examination } from "./examination.js";
-import { denseGrid, positionsOf, type Grid, type Position } from "./grid.js";
+import type { FirstLook } from "./first-look.js";
+import type { Grid, Position } from "./grid.js";
+import { readJpegHistory, type JpegHistory } from "./jpeg-history.js";
 import { readMetadata, type MetadataConsistency } from "./metadata.js";
 import { analyzePatches, patchSize } from "./noise.js";
 import { readNoise, type NoiseFindings } from "./noise-findings.js";
@@ -17,12 +19,15 @@ export interface Analytic {
   grid: Grid;
   positions: Position[];
   views: ViewScore[];
-  /** The card's calibration applied to the mean logit over every crop of every view. */
+  /** The pixel model's calibration applied to the mean logit over every crop of every view. */
   pixelPAi: number;
   consistency: Consistency;
   noise: NoiseFindings;
+  jpegHistory: JpegHistory;
   metadata: MetadataConsistency;
-  /** The analytic stage's pAi: pixel log-odds × noise shrink + triage's weak-provenance shift. */
+  /** The examination's log-odds: pixel log-odds × noise shrink (before the reasoning card's calibration). */
+  logOdds: number;
+  /** sigmoid(logOdds + triage's weak-provenance shift): the analysis as comparable with the first impression. */
   pAi: number;
   /** Largest difference between two views' pAi (test-time augmentation agreement). */
   viewGap: number;
@@ -36,30 +41,30 @@ const REENCODE_QUALITY = 90;
 export const TTA_GAP = 0.15;
 
 /**
- * The analytic stage: many crops at native resolution under test-time augmentation, local
- * consistency, noise and spectrum, and metadata consistency — each recorded as its own step.
+ * The rest of the analytic stage after the first look: the same crops under test-time
+ * augmentation, local consistency over every view, noise and spectrum, and metadata consistency —
+ * each recorded as its own step.
  */
-export async function runAnalytic(exam: Examination): Promise<Analytic> {
+export async function runAnalytic(exam: Examination, first: FirstLook): Promise<Analytic> {
   const { model, image, trace, signal } = exam;
   const size = model.card.input.cropSize;
-  const grid = denseGrid(image.width, image.height, size, exam.budget.denseCrops);
-  const positions = positionsOf(grid);
+  const { grid, positions } = first;
   throwIfAborted(signal, "re-encoding the image");
   const reencoded = await reencodeJpeg(image, REENCODE_QUALITY);
-  const views = await scoreViews(
+  const augmented = await scoreViews(
     model,
     [
-      { name: "original", image, positions, mirror: false },
       { name: "mirrored", image, positions, mirror: true },
       { name: "jpeg90", image: reencoded, positions, mirror: false },
     ],
     signal,
   );
+  const views = [first.view, ...augmented];
   const pixelPAi = model.calibrate(mean(views.flatMap((v) => v.logits)));
   const viewGap = Math.max(...views.map((v) => v.pAi)) - Math.min(...views.map((v) => v.pAi));
   trace.add(
     ReasoningStage.ANALYTIC,
-    `Scored ${plural(positions.length, "crop")} of ${size} px at native resolution (grid ${grid.xs.length} × ${grid.ys.length}) in ${views.length} views, ${plural(views.length * positions.length, "model call")}: ` +
+    `Test-time augmentation: the same ${plural(positions.length, "crop")} in ${views.length} views, ${plural(views.length * positions.length, "model call")}: ` +
       `${views.map((v) => `${viewDescriptions[v.name]} ${p2(v.pAi)}`).join(", ")}; ` +
       `calibrated over all crops: ${p2(pixelPAi)}; the views ${viewGap >= TTA_GAP ? `disagree (gap ${p2(viewGap)})` : `agree (gap ${p2(viewGap)})`}.`,
   );
@@ -75,12 +80,14 @@ export async function runAnalytic(exam: Examination): Promise<Analytic> {
   const noise = readNoise(patches, patch === 0);
   trace.add(ReasoningStage.ANALYTIC, noise.text);
 
-  const metadata = readMetadata(
-    provenanceEvidence(exam.detection.verdict.evidence),
-    pixelPAi,
-    model.card.thresholds,
-  );
-  const pAi = sigmoid(noise.shrink * logOdds(pixelPAi) + exam.weakShift);
+  throwIfAborted(signal, "the JPEG history");
+  const provenance = provenanceEvidence(exam.detection.verdict.evidence);
+  const jpegHistory = await readJpegHistory(exam.bytes, image);
+  trace.add(ReasoningStage.ANALYTIC, jpegHistory.text);
+
+  const metadata = readMetadata(provenance, pixelPAi, model.card.thresholds);
+  const examLogOdds = noise.shrink * logOdds(pixelPAi);
+  const pAi = sigmoid(examLogOdds + exam.weakShift);
   const adjustments = [
     noise.shrink < 1 ? `pixel log-odds × ${noise.shrink.toFixed(2)} for what the noise showed` : "",
     Math.abs(exam.weakShift) > 1e-3
@@ -89,9 +96,21 @@ export async function runAnalytic(exam: Examination): Promise<Analytic> {
   ].filter(Boolean);
   trace.add(
     ReasoningStage.ANALYTIC,
-    `${metadata.text} Analytic pAi ${p2(pAi)}${adjustments.length > 0 ? ` (${adjustments.join("; ")})` : ""}.`,
+    `${metadata.text} The analysis reads ${p2(pAi)}${adjustments.length > 0 ? ` (${adjustments.join("; ")})` : ""}.`,
   );
-  return { grid, positions, views, pixelPAi, consistency, noise, metadata, pAi, viewGap };
+  return {
+    grid,
+    positions,
+    views,
+    pixelPAi,
+    consistency,
+    noise,
+    jpegHistory,
+    metadata,
+    logOdds: examLogOdds,
+    pAi,
+    viewGap,
+  };
 }
 
 // Where the noise analysis looks: patches spread over the image, and the most AI-like and most

@@ -10,8 +10,22 @@ import {
   type Verdict,
 } from "@mirage/contracts";
 import { bandOf, type Detection, type ModelCard, type Policy } from "@mirage/detector";
+import type { Consistency } from "./consistency.js";
+import { explain } from "./explanation.js";
+import type { NoiseFindings } from "./noise-findings.js";
 import type { Trace } from "./trace.js";
 import { bandName, clause, p2, thresholdsText } from "./text.js";
+
+/** Where an examination stopped: the depth it actually spent. */
+export type StoppedAfter = "first-impression" | "first-look" | "time-budget" | "analysis" | "second-look";
+
+/** The analytic findings an explanation may cite (null before the analytic stage). */
+export interface Findings {
+  consistency: Consistency;
+  /** Largest gap between views' pAi; null when only one view was scored. */
+  viewGap: number | null;
+  noise: NoiseFindings | null;
+}
 
 /** What the conclusion stands on. */
 export type Basis =
@@ -28,6 +42,10 @@ export type Basis =
       crops: number;
       views: number;
       reflected: boolean;
+      stoppedAfter: StoppedAfter;
+      findings: Findings | null;
+      /** The log-odds the calibration read (pixel model's calibration), kept in the evidence for audits and fitting. */
+      readings?: { triage: number; firstLook: number; examination?: number; firstLookMs: number };
     };
 
 /** Everything {@link conclude} needs besides the basis. */
@@ -79,14 +97,22 @@ export function conclude(basis: Basis, input: ConclusionInput): Verdict {
           : band === Band.LIKELY_REAL
             ? Label.REAL
             : Label.NEEDS_REVIEW;
-      text = `pAi ${p2(pAi)} ${basis.how}, read against the card (${thresholdsText(basis.thresholds, policy)}): ${bandName(band)} → ${labelName(label)}.`;
+      text = `pAi ${p2(pAi)} ${basis.how}, read against the thresholds (${thresholdsText(basis.thresholds, policy)}): ${bandName(band)} → ${labelName(label)}. ${explain(label, pAi, basis.findings, detection)}`;
       summary = `${input.depth} reasoning: pAi ${p2(pAi)} ${basis.how}${basis.reflected ? ", after reflection" : ""}: ${labelSentence(label)}.`;
       Object.assign(details, {
         pAi: pAi.toFixed(4),
         crops: String(basis.crops),
         views: String(basis.views),
         reflected: String(basis.reflected),
+        stoppedAfter: basis.stoppedAfter,
       });
+      if (basis.readings) {
+        const r = basis.readings;
+        details.triageLogOdds = r.triage.toFixed(4);
+        details.firstLookLogOdds = r.firstLook.toFixed(4);
+        if (r.examination !== undefined) details.examinationLogOdds = r.examination.toFixed(4);
+        details.firstLookMs = r.firstLookMs.toFixed(1);
+      }
       break;
     }
   }

@@ -12,7 +12,6 @@ import { createDetector, type Detector } from "@mirage/detector";
 import { sharedAvailable, sharedPath } from "@mirage/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createReasoner, type Reasoner } from "./index.js";
-import { tinyModelDir } from "./testing/images.js";
 
 const { HEURISTIC, ANALYTIC, REFLECTION, CONCLUSION } = ReasoningStage;
 
@@ -56,7 +55,7 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("on real and AI images of 
   let rows: Row[];
   const read = (row: Row) => new Uint8Array(readFileSync(sharedPath("datasets/aigi-v1", row.path)));
   beforeAll(async () => {
-    detector = await createDetector({ modelDir: tinyModelDir });
+    detector = await createDetector(); // the shipped pixel model, so the shipped reasoning card applies;
     reasoner = createReasoner({ detector });
     rows = manifest();
   });
@@ -94,19 +93,41 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("on real and AI images of 
       const detection = await detector.detect(bytes);
       const verdict = await reasoner.analyze({ bytes, detection, mode: "deep", policy: "default" });
       const stages = verdict.reasoning!.steps.map((s) => s.stage);
-      expect(stages.slice(0, 5), row.path).toEqual([HEURISTIC, ANALYTIC, ANALYTIC, ANALYTIC, ANALYTIC]);
-      expect(
-        stages.slice(5, -1).every((s) => s === REFLECTION),
-        row.path,
-      ).toBe(true);
-      expect(stages.at(-1)).toBe(CONCLUSION);
+      // Deep: all four stages, every time.
+      expect(stages, row.path).toEqual([
+        HEURISTIC,
+        ANALYTIC,
+        ANALYTIC,
+        ANALYTIC,
+        ANALYTIC,
+        ANALYTIC,
+        ANALYTIC,
+        REFLECTION,
+        CONCLUSION,
+      ]);
       expect(verdict.decidedBy).toBe(DecidedBy.REASONING);
-      expect(verdict.reasoning!.steps[3]!.text).toMatch(
-        /^Noise (residual over \d+ patches|and spectrum: skipped)/,
+      const texts = verdict.reasoning!.steps.map((s) => s.text);
+      // Concrete numbers and regions.
+      expect(texts[1]).toMatch(
+        /First look: the pixel model over \d+ crops .* reads 0\.\d\d.*most AI-like in the [a-z ]+ \(0\.\d\d\)/,
       );
+      expect(texts[4]).toMatch(/^Noise (residual over \d+ patches|and spectrum: skipped)/);
+      expect(texts[5]).toMatch(/^JPEG history: /);
+      if (row.format === "JPEG") expect(texts[5]).toMatch(/tables/);
       if (row.hasExif && detection.provenance.evidence.some((e) => e.kind === "camera-exif")) {
-        expect(verdict.reasoning!.steps[4]!.text).toMatch(/camera-exif/);
+        expect(texts[6]).toMatch(/camera-exif/);
       }
+      expect(texts[7]).toMatch(/Looked again at \d+ crops/);
+      // The explanation agrees with the label.
+      const explanation = /Explanation: (.*)$/.exec(texts[8]!)![1]!;
+      const expected =
+        verdict.label === Label.AI_GENERATED
+          ? /^the pixels read as generated: \d+% of \d+ crops/
+          : verdict.label === Label.REAL
+            ? /^the pixels read as a photograph: \d+% of \d+ crops/
+            : /^the evidence is not strong enough either way \(pAi 0\.\d\d\)/;
+      expect(explanation, row.path).toMatch(expected);
+      expect(verdict.modelVersions?.reasoning).toBe("forensic-v2");
       valid(verdict);
     }
   });

@@ -7,6 +7,11 @@ import { p2 } from "./text.js";
 /** How deep one examination goes, and the sentence that says why. */
 export interface Depth {
   depth: "quick" | "deep";
+  /**
+   * Adaptive thinking inside the examination: stop after the first look when it settles the case,
+   * and look a second time only when the stages disagree. False in deep mode: every stage, always.
+   */
+  adaptive: boolean;
   why: string;
 }
 
@@ -37,14 +42,20 @@ export function chooseDepth(input: DepthInput): Depth {
   if (input.decisive) {
     return {
       depth: "quick",
+      adaptive: false,
       why: "Decisive provenance settles the case; no pixel evidence can overturn it, so the answer is quick.",
     };
   }
   if (input.mode === "quick")
-    return { depth: "quick", why: "Quick mode: answering from the first impression." };
-  if (input.mode === "deep") return { depth: "deep", why: "Deep mode: running every stage." };
+    return { depth: "quick", adaptive: false, why: "Quick mode: answering from the first impression." };
+  if (input.mode === "deep")
+    return { depth: "deep", adaptive: false, why: "Deep mode: running every stage, with a second look." };
   if (!input.canExamine || !input.thresholds) {
-    return { depth: "quick", why: "Adaptive: there is nothing deeper to look at, so the answer is quick." };
+    return {
+      depth: "quick",
+      adaptive: true,
+      why: "Adaptive: there is nothing deeper to look at, so the answer is quick.",
+    };
   }
   const { thresholds, triagePAi: pAi } = input;
   const band = bandOf(pAi, thresholds, input.policy);
@@ -52,15 +63,21 @@ export function chooseDepth(input: DepthInput): Depth {
   if (band === Band.LIKELY_AI && logOdds(pAi) - logOdds(thresholds.likelyAi) >= EASY_MARGIN_LOG_ODDS) {
     return {
       depth: "quick",
+      adaptive: true,
       why: `Adaptive: pAi ${p2(pAi)} is well past the AI threshold ${p2(thresholds.likelyAi)}, an easy case; answering quickly.`,
     };
   }
   if (band === Band.LIKELY_REAL && logOdds(realAt) - logOdds(pAi) >= EASY_MARGIN_LOG_ODDS) {
     return {
       depth: "quick",
+      adaptive: true,
       why: `Adaptive: pAi ${p2(pAi)} is well below the real threshold ${p2(realAt)}, an easy case; answering quickly.`,
     };
   }
   const where = band === Band.UNCERTAIN ? "in the uncertain band" : "close to a threshold";
-  return { depth: "deep", why: `Adaptive: pAi ${p2(pAi)} is ${where}, a hard case; examining in depth.` };
+  return {
+    depth: "deep",
+    adaptive: true,
+    why: `Adaptive: pAi ${p2(pAi)} is ${where}, a hard case; examining, as deep as the case needs.`,
+  };
 }

@@ -5,6 +5,8 @@ import type { Trace } from "./trace.js";
 
 /** Everything the deep stages share about the case under examination. */
 export interface Examination {
+  /** The file as received (its JPEG markers tell how it was saved). */
+  bytes: Uint8Array;
   model: PixelModel;
   image: DecodedImage;
   detection: Detection;

@@ -2,33 +2,51 @@ import { ReasoningStage, type Verdict } from "@mirage/contracts";
 import type { Detection, PixelModel } from "@mirage/detector";
 import { throwIfAborted } from "./abort.js";
 import { runAnalytic } from "./analytic.js";
+import type { ReasoningCalibration } from "./calibration.js";
 import { conclude, type ConclusionInput } from "./conclusion.js";
 import { chooseDepth } from "./depth.js";
+import { firstLook } from "./first-look.js";
 import { firstImpression } from "./heuristic.js";
 import type { AnalyzeInput, AnalyzeOptions, ExaminationBudget } from "./reasoner.js";
-import { reasonsToReflect, reflect } from "./reflection.js";
+import { holdWithoutSecondLook, reasonsToReflect, reflect } from "./reflection.js";
 import { logOdds } from "./stats.js";
-import { plural } from "./text.js";
+import { p2, plural } from "./text.js";
 import { createTrace } from "./trace.js";
 
 /**
- * One examination: HEURISTIC, then (deep) ANALYTIC and — only when the stages disagree —
- * REFLECTION, then CONCLUSION. The abort signal is checked between stages.
+ * What the rest of the examination costs after the first look, in first looks: two more views
+ * of the same crops plus a JPEG re-encode and the noise analysis (~3), and a second look of up to
+ * 2 × 24 crops (~1.5). Used only to decide whether a time budget allows going on.
+ */
+const REST_IN_FIRST_LOOKS = 4.5;
+
+/** Everything {@link examine} needs besides the request. */
+export interface ExamineContext {
+  model: PixelModel | null;
+  calibration: ReasoningCalibration | null;
+  version: string;
+  budget: ExaminationBudget;
+}
+
+/**
+ * One examination: HEURISTIC, then ANALYTIC (a first look over a dense grid — where ADAPTIVE stops
+ * when it settles the case — then test-time augmentation, consistency, noise, metadata),
+ * REFLECTION (a second look: always in deep mode, on disagreement in adaptive mode) and
+ * CONCLUSION. The abort signal is checked between stages; a time budget ends the examination
+ * early, with what it has, rather than running past the caller's deadline.
  */
 export async function examine(
-  model: PixelModel | null,
   input: AnalyzeInput,
   options: AnalyzeOptions,
-  version: string,
-  budget: ExaminationBudget,
+  context: ExamineContext,
 ): Promise<Verdict> {
   const started = performance.now();
+  const { model, calibration } = context;
   const { detection, policy, mode } = input;
   const { signal } = options;
   throwIfAborted(signal, "the first impression");
   const trace = createTrace(options.onStep);
   const decisive = detection.provenance.decisiveAi;
-  const thresholds = model?.card.thresholds;
   const image = detection.image;
   const unexaminable = !model ? "No pixel model is loaded" : !image ? "The image could not be decoded" : null;
   const depth = chooseDepth({
@@ -36,59 +54,146 @@ export async function examine(
     decisive,
     canExamine: unexaminable === null,
     triagePAi: detection.verdict.pAi,
-    thresholds,
+    thresholds: model?.card.thresholds,
     policy,
   });
-  trace.add(ReasoningStage.HEURISTIC, firstImpression(detection, thresholds, policy, depth.why));
-  const context: ConclusionInput = { detection, policy, depth: depth.depth, trace, version, started };
+  trace.add(ReasoningStage.HEURISTIC, firstImpression(detection, model?.card.thresholds, policy, depth.why));
+  const concluding: ConclusionInput = {
+    detection,
+    policy,
+    depth: depth.depth,
+    trace,
+    version: context.version,
+    started,
+  };
 
-  if (decisive) return conclude({ kind: "decisive" }, context);
+  if (decisive) return conclude({ kind: "decisive" }, concluding);
   if (depth.depth === "quick") {
     throwIfAborted(signal, "the conclusion");
-    if (!thresholds) return conclude({ kind: "unexaminable", why: "No pixel model is loaded" }, context);
+    if (!model) return conclude({ kind: "unexaminable", why: "No pixel model is loaded" }, concluding);
     const crops = detection.pixel?.logits.length ?? 0;
     return conclude(
       {
         kind: "pAi",
         pAi: detection.verdict.pAi,
-        thresholds,
+        thresholds: model.card.thresholds,
         how: `from the first impression (${plural(crops, "crop")})`,
         crops,
         views: 1,
         reflected: false,
+        stoppedAfter: "first-impression",
+        findings: null,
       },
-      context,
+      concluding,
     );
   }
 
   throwIfAborted(signal, "the analytic stage");
-  if (!model || !image || !thresholds) {
+  if (!model || !image || !calibration || !detection.pixel) {
     const why = unexaminable ?? "No pixel model is loaded";
     trace.add(ReasoningStage.ANALYTIC, `${why}: there are no crops, noise or spectrum to examine.`);
+    trace.add(
+      ReasoningStage.REFLECTION,
+      "Nothing to reconsider: no pixel evidence was read, so nothing can be weighed.",
+    );
     throwIfAborted(signal, "the conclusion");
-    return conclude({ kind: "unexaminable", why }, context);
+    return conclude({ kind: "unexaminable", why }, concluding);
   }
-  const exam = { model, image, detection, policy, trace, signal, budget, weakShift: weakShift(detection) };
-  const analytic = await runAnalytic(exam);
+  const triageLogOdds = logOdds(detection.pixel.pAi);
+  const weak = weakShift(detection);
+  const exam = {
+    bytes: input.bytes,
+    model,
+    image,
+    detection,
+    policy,
+    trace,
+    signal,
+    budget: context.budget,
+    weakShift: weak,
+  };
+  const calibrated = (p: number) => sigmoidShift(p, weak);
+
+  const first = await firstLook(exam);
+  const firstPAi = calibrated(calibration.firstLook(first.logOdds, triageLogOdds));
+  const elapsed = performance.now() - started;
+  const overBudget =
+    options.budgetMs !== undefined && elapsed + first.ms * REST_IN_FIRST_LOOKS > options.budgetMs;
+  const settled = depth.adaptive && calibration.settles(firstPAi, policy);
+  if (settled || overBudget) {
+    const why = settled
+      ? `The first look settles the case: it reads ${p2(firstPAi)} with triage's reading, ${calibration.settleRule}.`
+      : `The time budget (${Math.round(options.budgetMs!)} ms, ${Math.round(elapsed)} ms spent) does not allow the rest of the examination (about ${Math.round(first.ms * REST_IN_FIRST_LOOKS)} ms): concluding from the first look, ${p2(firstPAi)} with triage's reading.`;
+    trace.add(ReasoningStage.REFLECTION, `${why} No second look.`);
+    throwIfAborted(signal, "the conclusion");
+    return conclude(
+      {
+        kind: "pAi",
+        pAi: firstPAi,
+        thresholds: calibration.thresholds,
+        how: `over ${plural(first.positions.length, "crop")} of the first look${calibration.version ? ", calibrated with triage's reading" : ""}`,
+        crops: first.positions.length,
+        views: 1,
+        reflected: false,
+        stoppedAfter: settled ? "first-look" : "time-budget",
+        findings: { consistency: first.consistency, viewGap: null, noise: null },
+        readings: { triage: triageLogOdds, firstLook: first.logOdds, firstLookMs: first.ms },
+      },
+      concluding,
+    );
+  }
+
+  const analytic = await runAnalytic(exam, first);
   throwIfAborted(signal, "reflection");
   const reasons = reasonsToReflect(detection.verdict.pAi, analytic);
-  const reflection = reasons.length > 0 ? await reflect(exam, analytic, reasons) : null;
+  const secondLookWanted = !depth.adaptive || reasons.length > 0;
+  const timeForSecondLook =
+    options.budgetMs === undefined || performance.now() - started + first.ms * 1.5 <= options.budgetMs;
+  let reflection = null;
+  if (secondLookWanted && timeForSecondLook) reflection = await reflect(exam, analytic, reasons);
+  else if (secondLookWanted) {
+    trace.add(
+      ReasoningStage.REFLECTION,
+      `The stages ${reasons.length > 0 ? `disagree (${reasons.map((r) => r.text).join("; ")})` : "agree"}, but the time budget (${Math.round(options.budgetMs!)} ms) leaves no time for a second look: the analysis stands as it is, ${p2(analytic.pAi)}.`,
+    );
+  } else holdWithoutSecondLook(exam, analytic);
   throwIfAborted(signal, "the conclusion");
   const analyticCrops = analytic.views.reduce((n, v) => n + v.logits.length, 0);
   const crops = analyticCrops + (reflection?.crops ?? 0);
   const views = analytic.views.length + (reflection?.views ?? 0);
+  const examinationLogOdds = reflection?.logOdds ?? analytic.logOdds;
+  let pAi = calibrated(calibration.examination(examinationLogOdds, triageLogOdds));
+  const { thresholds } = calibration;
+  const realAt = policy === "strict" ? thresholds.strictLikelyReal : thresholds.likelyReal;
+  const floor = (realAt + thresholds.likelyAi) / 2;
+  const ruledOutReal = reflection?.ruleOutReal === true && pAi < floor;
+  if (ruledOutReal) pAi = floor;
   return conclude(
     {
       kind: "pAi",
-      pAi: reflection?.pAi ?? analytic.pAi,
+      pAi,
       thresholds,
-      how: `over ${plural(crops, "crop")} in ${plural(views, "view")}`,
+      how: `over ${plural(crops, "crop")} in ${plural(views, "view")}${calibration.version ? ", calibrated with triage's reading" : ""}${ruledOutReal ? `, kept at ≥ ${p2(floor)} because a confirmed AI-like region rules out REAL` : ""}`,
       crops,
       views,
       reflected: reflection !== null,
+      stoppedAfter: reflection ? "second-look" : "analysis",
+      findings: { consistency: analytic.consistency, viewGap: analytic.viewGap, noise: analytic.noise },
+      readings: {
+        triage: triageLogOdds,
+        firstLook: first.logOdds,
+        examination: examinationLogOdds,
+        firstLookMs: first.ms,
+      },
     },
-    context,
+    concluding,
   );
+}
+
+// The calibrated pAi moved by triage's weak provenance (camera EXIF…), as triage moves its own.
+function sigmoidShift(p: number, shift: number): number {
+  if (shift === 0) return p;
+  return 1 / (1 + Math.exp(-(logOdds(p) + shift)));
 }
 
 /**

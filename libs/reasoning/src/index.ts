@@ -21,3 +21,10 @@ export type {
   ReasonerOptions,
   ReasoningModeName,
 } from "./reasoner.js";
+export { defaultReasoningCardDir, readReasoningCard, reasoningCardSchema } from "./calibration.js";
+export type { ReasoningCard } from "./calibration.js";
+export { createVlmReasoner, vlmDefaults } from "./vlm/vlm-reasoner.js";
+export type { VlmEndpoint, VlmReasonerOptions } from "./vlm/vlm-reasoner.js";
+export { vlmFailureReasons } from "./vlm/failure.js";
+export type { VlmFailureReason } from "./vlm/failure.js";
+export { withDeadline } from "./vlm/deadline.js";

@@ -12,7 +12,7 @@ import {
 import { createDetector, type Detector } from "@mirage/detector";
 import { MirageError } from "@mirage/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createReasoner, type Reasoner, type ReasoningModeName } from "./index.js";
+import { createReasoner, type Reasoner, type ReasoningCard, type ReasoningModeName } from "./index.js";
 import { blue, png, red, textured, tinyModelDir, warm, type Rgb } from "./testing/images.js";
 
 const { HEURISTIC, ANALYTIC, REFLECTION, CONCLUSION } = ReasoningStage;
@@ -37,6 +37,29 @@ async function analyze(bytes: Uint8Array, mode: ReasoningModeName, policy: "defa
   return { detection, verdict, streamed };
 }
 
+/** A reasoning card fit on the tiny model: identity calibration, thresholds 0.8 / 0.2 / 0.1, a chosen settle rule. */
+function testCard(settleBelow: number, settleAbove: number): ReasoningCard {
+  return {
+    name: "forensic",
+    version: "test",
+    triageModel: "tiny-test",
+    fitOn: {
+      manifest: "test",
+      manifestSha256: "0".repeat(64),
+      split: "val",
+      protocol: "pixels-only",
+      variants: ["clean"],
+      images: 1,
+      evaluations: 1,
+    },
+    firstLook: { weights: [1, 0], bias: 0 },
+    examination: { weights: [1, 0], bias: 0 },
+    thresholds: { likelyAi: 0.8, likelyReal: 0.2, strictLikelyReal: 0.1, chosenOn: "val", targets: {} },
+    adaptive: { settleBelow, settleAbove, chosenOn: "val", rule: "test" },
+    evaluation: {},
+  };
+}
+
 function stages(verdict: Verdict): ReasoningStage[] {
   return verdict.reasoning!.steps.map((s) => s.stage);
 }
@@ -47,8 +70,8 @@ function expectContractValid(verdict: Verdict) {
 }
 
 describe("the forensic reasoner with a real (tiny) ONNX model", () => {
-  it("names its version", () => {
-    expect(reasoner.version).toBe("forensic-v1");
+  it("names its version: uncalibrated, since the shipped card was fit on another pixel model", () => {
+    expect(reasoner.version).toBe("forensic-uncalibrated");
   });
 
   it("quick: HEURISTIC then CONCLUSION, from the first impression", async () => {
@@ -66,17 +89,36 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
     expectContractValid(verdict);
   });
 
-  it("deep: HEURISTIC, ANALYTIC steps, CONCLUSION — no REFLECTION when everything agrees", async () => {
+  it("deep: all four stages — a first look, the analysis, a second look even when everything agrees", async () => {
     const { detection, verdict, streamed } = await analyze(await png(textured(256, 192, flat(warm))), "deep");
     expect(verdict.reasoning?.mode).toBe(ReasoningMode.DEEP);
-    expect(stages(verdict)).toEqual([HEURISTIC, ANALYTIC, ANALYTIC, ANALYTIC, ANALYTIC, CONCLUSION]);
+    expect(stages(verdict)).toEqual([
+      HEURISTIC,
+      ANALYTIC,
+      ANALYTIC,
+      ANALYTIC,
+      ANALYTIC,
+      ANALYTIC,
+      ANALYTIC,
+      REFLECTION,
+      CONCLUSION,
+    ]);
     expect(streamed).toEqual(verdict.reasoning!.steps);
-    const [, views, consistency, noise, metadata] = verdict.reasoning!.steps.map((s) => s.text);
+    const [, first, views, consistency, noise, jpegHistory, metadata, reflection, conclusion] =
+      verdict.reasoning!.steps.map((s) => s.text);
+    expect(first).toMatch(/First look: the pixel model over 32 crops of 32 px .*grid 8 × 4\) reads 0\.\d\d/);
     expect(views).toMatch(
-      /32 crops of 32 px .* 3 views, 96 model calls: original pixels 0\.\d\d, mirrored crops 0\.\d\d, a JPEG q90 re-encode 0\.\d\d/,
+      /same 32 crops in 3 views, 96 model calls: original pixels 0\.\d\d, mirrored crops 0\.\d\d, a JPEG q90 re-encode 0\.\d\d/,
+    );
+    expect(reflection).toMatch(
+      /The stages agree .* deep mode looks again anyway\. Looked again at \d+ crops .*The reading holds/,
+    );
+    expect(conclusion).toMatch(
+      /Explanation: the evidence is not strong enough either way .*Decided by: the pixel examination/,
     );
     expect(consistency).toMatch(/one story/);
     expect(noise).toMatch(/Noise residual over \d+ patches of 128 px/);
+    expect(jpegHistory).toMatch(/^JPEG history: the file is PNG/);
     expect(metadata).toMatch(/no provenance findings/);
     // The dense grid reads the same warm tint as triage's 4 crops.
     expect(Math.abs(verdict.pAi - detection.verdict.pAi)).toBeLessThan(0.05);
@@ -90,8 +132,17 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
     const reasoning = verdict.evidence.at(-1)!;
     expect(reasoning.kind).toBe("reasoning");
     expect(reasoning.weight).toBeCloseTo(2 * verdict.pAi - 1, 9);
-    expect(reasoning.details).toMatchObject({ mode: "deep", crops: "96", views: "3", reflected: "false" });
-    expect(verdict.modelVersions).toMatchObject({ triage: "tiny-test", reasoning: "forensic-v1" });
+    expect(reasoning.details).toMatchObject({
+      mode: "deep",
+      views: "5",
+      reflected: "true",
+      stoppedAfter: "second-look",
+    });
+    expect(Number(reasoning.details.examinationLogOdds)).toBeCloseTo(
+      Math.log(verdict.pAi / (1 - verdict.pAi)),
+      3,
+    );
+    expect(verdict.modelVersions).toMatchObject({ triage: "tiny-test", reasoning: "forensic-uncalibrated" });
     expect(verdict.band).toBe(detection.band);
     expect(verdict.timings!.reasoningMs).toBeGreaterThan(0);
     expect(verdict.timings!.totalMs).toBeCloseTo(verdict.timings!.triageMs + verdict.timings!.reasoningMs, 6);
@@ -101,9 +152,15 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
     const ai = await analyze(await png(textured(256, 192, flat(red))), "deep");
     expect(ai.verdict.label).toBe(Label.AI_GENERATED);
     expect(ai.verdict.pAi).toBeGreaterThan(0.8);
+    expect(ai.verdict.reasoning!.steps.at(-1)!.text).toMatch(
+      /Explanation: the pixels read as generated: 100% of 32 crops/,
+    );
     const real = await analyze(await png(textured(256, 192, flat(blue))), "deep");
     expect(real.verdict.label).toBe(Label.REAL);
     expect(real.verdict.pAi).toBeLessThan(0.2);
+    expect(real.verdict.reasoning!.steps.at(-1)!.text).toMatch(
+      /Explanation: the pixels read as a photograph: 100% of 32 crops/,
+    );
   });
 
   it("adaptive: quick when the case is easy, deep when it is uncertain", async () => {
@@ -115,6 +172,51 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
     const hard = await analyze(await png(textured(256, 192, flat(warm))), "adaptive");
     expect(hard.verdict.reasoning?.mode).toBe(ReasoningMode.DEEP);
     expect(hard.verdict.reasoning!.steps[0]!.text).toMatch(/hard case/);
+    // The stages agree, so adaptive holds the reading without the second look deep mode takes.
+    expect(stages(hard.verdict)).toContain(REFLECTION);
+    expect(hard.verdict.reasoning!.steps.find((s) => s.stage === REFLECTION)!.text).toMatch(
+      /without a second look/,
+    );
+    expect(hard.verdict.evidence.at(-1)!.details).toMatchObject({ crops: "96", stoppedAfter: "analysis" });
+  });
+
+  it("adaptive stops after the first look when the card's rule says it settles, and goes on when it does not", async () => {
+    const bytes = await png(textured(256, 192, flat(warm)));
+    const detection = await detector.detect(bytes);
+    const withRule = (settleBelow: number, settleAbove: number) =>
+      createReasoner({ detector, card: testCard(settleBelow, settleAbove) });
+    const settles = await withRule(0, 0.01).analyze({
+      bytes,
+      detection,
+      mode: "adaptive",
+      policy: "default",
+    });
+    expect(settles.modelVersions?.reasoning).toBe("forensic-test");
+    expect(stages(settles)).toEqual([HEURISTIC, ANALYTIC, REFLECTION, CONCLUSION]);
+    expect(settles.reasoning!.steps[2]!.text).toMatch(
+      /The first look settles the case: it reads 0\.\d\d .* No second look/,
+    );
+    expect(settles.evidence.at(-1)!.details).toMatchObject({ crops: "32", stoppedAfter: "first-look" });
+    const goesOn = await withRule(0, 1).analyze({ bytes, detection, mode: "adaptive", policy: "default" });
+    expect(goesOn.evidence.at(-1)!.details.stoppedAfter).not.toBe("first-look");
+    // Deep mode never stops at the first look, whatever the rule.
+    const deep = await withRule(0, 0.01).analyze({ bytes, detection, mode: "deep", policy: "default" });
+    expect(deep.evidence.at(-1)!.details.stoppedAfter).toBe("second-look");
+  });
+
+  it("concludes from what it has when the time budget cannot fit the rest, and says so", async () => {
+    const bytes = await png(textured(256, 192, flat(warm)));
+    const detection = await detector.detect(bytes);
+    const verdict = await reasoner.analyze(
+      { bytes, detection, mode: "deep", policy: "default" },
+      { budgetMs: 1 },
+    );
+    expect(stages(verdict)).toEqual([HEURISTIC, ANALYTIC, REFLECTION, CONCLUSION]);
+    expect(verdict.reasoning!.steps[2]!.text).toMatch(
+      /The time budget \(1 ms, \d+ ms spent\) does not allow/,
+    );
+    expect(verdict.evidence.at(-1)!.details).toMatchObject({ crops: "32", stoppedAfter: "time-budget" });
+    expectContractValid(verdict);
   });
 
   it("reflects when the crops disagree: left half red, right half blue", async () => {
@@ -127,17 +229,21 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
       ANALYTIC,
       ANALYTIC,
       ANALYTIC,
+      ANALYTIC,
+      ANALYTIC,
       REFLECTION,
       CONCLUSION,
     ]);
     expect(streamed).toEqual(verdict.reasoning!.steps);
-    const consistency = verdict.reasoning!.steps[2]!.text;
+    const consistency = verdict.reasoning!.steps[3]!.text;
+    expect(verdict.reasoning!.steps[5]!.text).toMatch(/^JPEG history: the file is PNG/);
     expect(consistency).toMatch(/most AI-like in the \w+ left .* most real-like in the \w+ right/);
-    const reflection = verdict.reasoning!.steps[5]!.text;
+    const reflection = verdict.reasoning!.steps[7]!.text;
     expect(reflection).toMatch(/Reconsidered because the crops disagree/);
     expect(reflection).toMatch(/Looked again at 42 crops of a grid shifted half a crop/);
-    expect(reflection).toMatch(
-      /confirms AI-like pixels .* REAL conclusion is ruled out \(pAi kept at ≥ 0\.50\)/,
+    expect(reflection).toMatch(/confirms AI-like pixels .* REAL conclusion is ruled out/);
+    expect(verdict.reasoning!.steps[8]!.text).toMatch(
+      /kept at ≥ 0\.50 because a confirmed AI-like region rules out REAL/,
     );
     expect(verdict.evidence.at(-1)!.details).toMatchObject({ crops: "138", views: "5", reflected: "true" });
     // Half generated, half real: never REAL.
@@ -172,8 +278,9 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
   it("examines an image smaller than a crop: one position, the spectrum skipped and said so", async () => {
     const { verdict } = await analyze(await png(textured(24, 20, flat(red))), "deep");
     const texts = verdict.reasoning!.steps.map((s) => s.text);
-    expect(texts[1]).toMatch(/Scored 1 crop of 32 px .*grid 1 × 1\) in 3 views, 3 model calls/);
-    expect(texts[3]).toMatch(/skipped, the image is too small/);
+    expect(texts[1]).toMatch(/First look: the pixel model over 1 crop of 32 px .*grid 1 × 1\)/);
+    expect(texts[2]).toMatch(/same 1 crop in 3 views, 3 model calls/);
+    expect(texts[4]).toMatch(/skipped, the image is too small/);
     expect(verdict.label).toBe(Label.AI_GENERATED);
     expectContractValid(verdict);
   });
@@ -237,7 +344,7 @@ describe("without a pixel model", () => {
     const expected: Record<ReasoningModeName, ReasoningStage[]> = {
       quick: [HEURISTIC, CONCLUSION],
       adaptive: [HEURISTIC, CONCLUSION],
-      deep: [HEURISTIC, ANALYTIC, CONCLUSION],
+      deep: [HEURISTIC, ANALYTIC, REFLECTION, CONCLUSION],
     };
     for (const mode of ["quick", "adaptive", "deep"] as const) {
       const verdict = await reasonerWithout.analyze({ bytes, detection, mode, policy: "default" });

@@ -1,5 +1,11 @@
 import type { Verdict, ReasoningStep } from "@mirage/contracts";
-import type { Detection, Detector, Policy } from "@mirage/detector";
+import type { Detection, Detector, ModelCard, Policy } from "@mirage/detector";
+import {
+  calibrationFor,
+  defaultReasoningCardDir,
+  readReasoningCard,
+  type ReasoningCard,
+} from "./calibration.js";
 import { examine } from "./examine.js";
 
 /** quick answers from the first impression, deep runs every stage, adaptive goes deep only when hard. */
@@ -14,6 +20,13 @@ export interface ReasonerOptions {
    * and the shifted grid of a reflection. Default 32 and 24; lower them to fit a smaller CPU budget.
    */
   budget?: Partial<ExaminationBudget>;
+  /**
+   * The reasoning card (models/reasoning/forensic-v2: the examination's calibration, thresholds
+   * and adaptive stopping rule, fit on val). Default: the shipped card, used only when it was fit
+   * on the detector's own pixel model; null: uncalibrated (the pixel model's card alone), which is
+   * how training/scripts/fit-reasoning.ts collects the readings it fits.
+   */
+  card?: ReasoningCard | null;
 }
 
 /** Crops scored by a deep examination. */
@@ -39,18 +52,28 @@ export interface AnalyzeOptions {
   /** Called with each reasoning step as soon as it is made (AnalyzeStream streams them). */
   onStep?: (step: ReasoningStep) => void;
   signal?: AbortSignal;
+  /**
+   * Time the examination may take, ms: when the rest would not fit, it concludes with what it
+   * has (and says so in the trace) instead of running into the caller's deadline.
+   */
+  budgetMs?: number;
 }
 
 /** The reasoning engine. */
 export interface Reasoner {
-  /** Version named in verdicts' modelVersions.reasoning ("forensic-v1"). */
+  /** Version named in verdicts' modelVersions.reasoning ("forensic-v2", or "forensic-uncalibrated"). */
   readonly version: string;
+  /**
+   * The thresholds its examined verdicts are read against (the reasoning card's, or the pixel
+   * model's when uncalibrated); null without a pixel model. Backends that move its pAi read theirs the same way.
+   */
+  readonly thresholds: ModelCard["thresholds"] | null;
   /** Examines an image; the verdict has decidedBy REASONING, a reasoning trace, pAi and label. */
   analyze(input: AnalyzeInput, options?: AnalyzeOptions): Promise<Verdict>;
 }
 
-/** The built-in forensic backend's version, named in verdicts. */
-const FORENSIC_VERSION = "forensic-v1";
+/** The version named in verdicts when no reasoning card fits the pixel model. */
+const UNCALIBRATED_VERSION = "forensic-uncalibrated";
 
 /**
  * Creates the built-in forensic reasoner (no GPU needed): it re-reads the image with the
@@ -60,8 +83,20 @@ const FORENSIC_VERSION = "forensic-v1";
 export function createReasoner(options: ReasonerOptions): Reasoner {
   const model = options.detector.pixelModel;
   const budget = { ...defaultExaminationBudget, ...options.budget };
+  const card = options.card === undefined ? cardFromEnvironment() : options.card;
+  const calibration = model ? calibrationFor(model, card) : null;
+  const version = calibration?.version ?? UNCALIBRATED_VERSION;
   return {
-    version: FORENSIC_VERSION,
-    analyze: (input, analyzeOptions = {}) => examine(model, input, analyzeOptions, FORENSIC_VERSION, budget),
+    version,
+    thresholds: calibration?.thresholds ?? null,
+    analyze: (input, analyzeOptions = {}) =>
+      examine(input, analyzeOptions, { model, calibration, version, budget }),
   };
+}
+
+/** MIRAGE_REASONING_CARD_DIR: another card directory, or "none" for the uncalibrated examination. */
+function cardFromEnvironment(): ReasoningCard | null {
+  const dir = process.env.MIRAGE_REASONING_CARD_DIR;
+  if (dir === "none") return null;
+  return readReasoningCard(dir || defaultReasoningCardDir);
 }

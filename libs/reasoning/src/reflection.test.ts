@@ -82,8 +82,10 @@ describe("reflection", () => {
     expect(step.text).toMatch(/log-odds count × 0\.5/);
     const pooled = Number(/the pixels read (0\.\d\d)/.exec(step.text)![1]);
     expect(pooled).toBeGreaterThan(0.7);
-    // Halved log-odds: pAi pulled toward 0.5, never past it.
-    expect(result.pAi).toBeGreaterThan(0.5);
-    expect(result.pAi).toBeLessThan(pooled - 0.05);
+    // Halved log-odds: pulled toward 0.5, never past it.
+    const pooledLogOdds = Math.log(pooled / (1 - pooled));
+    expect(result.logOdds).toBeGreaterThan(0);
+    expect(result.logOdds).toBeLessThan(0.6 * pooledLogOdds);
+    expect(result.ruleOutReal).toBe(false);
   });
 });

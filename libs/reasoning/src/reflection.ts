@@ -54,7 +54,10 @@ export function reasonsToReflect(firstPAi: number, analytic: Analytic): Reason[]
 
 /** What reflection settled on. */
 export interface Reflection {
-  pAi: number;
+  /** The examination's log-odds after reflection (before the reasoning card's calibration). */
+  logOdds: number;
+  /** A part of the image looks generated and the second look confirmed it: no REAL conclusion. */
+  ruleOutReal: boolean;
   /** Crops scored in reflection. */
   crops: number;
   views: number;
@@ -66,7 +69,9 @@ export interface Reflection {
  * every crop of every view pooled (more data than either stage alone); the model's log-odds
  * halved when benign views disagreed (an unstable reading is not a confident one); and, when a
  * part of the image looks generated and the second look confirms it there, no REAL conclusion
- * (pAi kept at least midway between the real and AI thresholds): moderation fails closed.
+ * (the conclusion keeps pAi at least midway between the real and AI thresholds): moderation fails
+ * closed. With no `reasons` (deep mode reflects on every case) the second look checks that the
+ * reading holds on crops the first grid never saw.
  */
 export async function reflect(exam: Examination, analytic: Analytic, reasons: Reason[]): Promise<Reflection> {
   const { model, image, signal, trace } = exam;
@@ -102,17 +107,16 @@ export async function reflect(exam: Examination, analytic: Analytic, reasons: Re
       `the model's reading moves under benign changes, so its log-odds count × ${UNSTABLE_SHRINK}`,
     );
   }
-  let pAi = sigmoid(scale * logOdds(pooledPixel) + exam.weakShift);
-  const { thresholds } = model.card;
-  const realAt = exam.policy === "strict" ? thresholds.strictLikelyReal : thresholds.likelyReal;
+  const reflectedLogOdds = scale * logOdds(pooledPixel);
+  const pAi = sigmoid(reflectedLogOdds + exam.weakShift);
   const confirmed = views.some((v) => v.logits.some((l) => model.calibrate(l) >= CONFIRM_P));
+  let ruleOutReal = false;
   if (analytic.consistency.mixed) {
     if (confirmed) {
-      const floor = (realAt + thresholds.likelyAi) / 2;
+      ruleOutReal = true;
       weighed.push(
-        `the second look confirms AI-like pixels (strongest before: ${analytic.consistency.mostAi.region}), so a REAL conclusion is ruled out (pAi kept at ≥ ${p2(floor)})`,
+        `the second look confirms AI-like pixels (strongest before: ${analytic.consistency.mostAi.region}), so a REAL conclusion is ruled out`,
       );
-      pAi = Math.max(pAi, floor);
     } else {
       weighed.push("the second look does not confirm the AI-like region: it was local noise");
     }
@@ -122,10 +126,31 @@ export async function reflect(exam: Examination, analytic: Analytic, reasons: Re
       `the examination's ${analytic.views.length + views.length} views outweigh triage's few crops`,
     );
   }
+  const why =
+    reasons.length > 0
+      ? `Reconsidered because ${reasons.map((r) => r.text).join("; and ")}.`
+      : `The stages agree (first impression ${p2(exam.detection.verdict.pAi)}, analysis ${p2(analytic.pAi)}; ${agreement(analytic)}); deep mode looks again anyway.`;
+  const moved = Math.abs(pAi - analytic.pAi) >= 0.05;
   trace.add(
     ReasoningStage.REFLECTION,
-    `Reconsidered because ${reasons.map((r) => r.text).join("; and ")}. Looked again at ${plural(crops, "crop")} of ${views.map((v) => `${viewDescriptions[v.name]} (${p2(v.pAi)})`).join(" and ")}. ` +
-      `Weighed: ${weighed.join("; ")}. pAi ${p2(analytic.pAi)} → ${p2(pAi)}.`,
+    `${why} Looked again at ${plural(crops, "crop")} of ${views.map((v) => `${viewDescriptions[v.name]} (${p2(v.pAi)})`).join(" and ")}. ` +
+      `Weighed: ${weighed.join("; ")}. ${moved ? "The reading moved" : "The reading holds"}: ${p2(analytic.pAi)} → ${p2(pAi)}.`,
   );
-  return { pAi, crops, views: views.length };
+  return { logOdds: reflectedLogOdds, ruleOutReal, crops, views: views.length };
+}
+
+/**
+ * The REFLECTION step when the stages agree and the mode does not ask for a second look: the
+ * agreement itself, with its numbers, is what holds the reading.
+ */
+export function holdWithoutSecondLook(exam: Examination, analytic: Analytic): void {
+  exam.trace.add(
+    ReasoningStage.REFLECTION,
+    `Nothing to reconsider: the first impression (${p2(exam.detection.verdict.pAi)}) and the analysis (${p2(analytic.pAi)}) agree, ${agreement(analytic)}. The reading holds without a second look.`,
+  );
+}
+
+function agreement(analytic: Analytic): string {
+  const c = analytic.consistency;
+  return `the crops tell one story (spread ${c.spread.toFixed(1)} log-odds, most AI-like ${c.mostAi.region} ${p2(c.mostAi.pAi)}, most real-like ${c.mostReal.region} ${p2(c.mostReal.pAi)}), the views agree (gap ${p2(analytic.viewGap)})`;
 }

@@ -25,11 +25,15 @@ export { createLogger } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export {
   baseLatencyBuckets,
+  batchCropsBuckets,
   createMetricFactory,
   createMetrics,
+  createWorkerMetrics,
   latencyBuckets,
   metricNames,
   pinnedMetrics,
+  queueWaitBuckets,
+  workerMetricNames,
 } from "./metrics.js";
 export type {
   HistogramConfig,
@@ -38,6 +42,7 @@ export type {
   Metrics,
   MetricsOptions,
   PinnedMetrics,
+  WorkerMetrics,
 } from "./metrics.js";
 export { startOpsServer } from "./ops-server.js";
 export type { OpsServer, OpsServerOptions, ReadinessReport } from "./ops-server.js";

@@ -4,8 +4,11 @@ import {
   baseLatencyBuckets,
   createMetricFactory,
   createMetrics,
+  createWorkerMetrics,
   latencyBuckets,
   metricNames,
+  queueWaitBuckets,
+  workerMetricNames,
 } from "./index.js";
 
 const slo = { fastSeconds: 0.5, escalatedSeconds: 15 };
@@ -105,5 +108,38 @@ describe("createMetrics", () => {
     const text = await factory.registry.metrics();
     expect(text).toContain('mirage_fetch_latency_seconds_bucket{le="0.25"} 1');
     expect(text).toContain('mirage_fetch_latency_seconds_bucket{le="12"} 1');
+  });
+});
+
+describe("createWorkerMetrics", () => {
+  it("registers the GPU worker metrics: queue wait up to 30 s, depth, in flight, drops, batch sizes, provider", async () => {
+    const metrics = createMetrics({ slo, defaultMetrics: false });
+    const worker = createWorkerMetrics(metrics);
+    worker.queueWait.observe(0);
+    worker.queueWait.observe(12);
+    worker.queueDepth.set(3);
+    worker.inflight.set(1);
+    worker.queueDropped.inc({ reason: "full" });
+    worker.batchCrops.observe(48);
+    worker.executionProvider.set({ model: "triage-v1", provider: "cpu", requested: "cuda,cpu" }, 1);
+    const text = await metrics.registry.metrics();
+
+    for (const name of Object.values(workerMetricNames)) expect(text).toContain(`# TYPE ${name} `);
+    expect(queueWaitBuckets.at(-1)).toBe(30);
+    expect(queueWaitBuckets).toContain(slo.escalatedSeconds);
+    expect(text).toContain('mirage_reasoning_queue_wait_seconds_bucket{le="0.001"} 1');
+    expect(text).toContain('mirage_reasoning_queue_wait_seconds_bucket{le="10"} 1');
+    expect(text).toContain('mirage_reasoning_queue_wait_seconds_bucket{le="15"} 2');
+    expect(text).toContain('mirage_reasoning_queue_wait_seconds_bucket{le="30"} 2');
+    expect(text).toContain("mirage_reasoning_queue_depth 3");
+    expect(text).toContain("mirage_reasoning_inflight 1");
+    expect(text).toContain('mirage_reasoning_queue_dropped_total{reason="full"} 1');
+    expect(text).toContain('mirage_model_batch_crops_bucket{le="32"} 0');
+    expect(text).toContain('mirage_model_batch_crops_bucket{le="48"} 1');
+    expect(text).toContain(
+      'mirage_model_execution_provider{model="triage-v1",provider="cpu",requested="cuda,cpu"} 1',
+    );
+    // The pinned metrics are still there, untouched.
+    for (const name of Object.values(metricNames)) expect(text).toContain(`# TYPE ${name} `);
   });
 });

@@ -41,7 +41,10 @@ export interface PinnedMetrics {
   readonly verdictLatency: Histogram<"escalated">;
   /** One Classify call, seconds; label `outcome` "ok" | "error". */
   readonly triageLatency: Histogram<"outcome">;
-  /** One Analyze call, seconds; label `outcome` "ok" | "error" | "fallback". */
+  /**
+   * One Analyze call, seconds; label `outcome` "ok" | "error" | "fallback" (gateway), and on the
+   * reasoning service also "rejected" (bad image), "overloaded" (queue full), "abandoned" (caller gone).
+   */
   readonly reasoningLatency: Histogram<"outcome">;
   /** Verdicts produced, by `label` (AI_GENERATED | REAL | NEEDS_REVIEW) and `decided_by`. */
   readonly verdicts: Counter<"label" | "decided_by">;
@@ -97,6 +100,87 @@ export function pinnedMetrics(registry: Registry, slo: SloThresholds): PinnedMet
       name: metricNames.consumerLag,
       help: "Messages between the committed offset and the high watermark, by topic and partition.",
       labelNames: ["topic", "partition"],
+    }),
+  };
+}
+
+/**
+ * Metric names of the GPU workers (the reasoning service and the pixel model it runs). Autoscaling
+ * follows the queue: `mirage_reasoning_queue_wait_seconds` (p90) or `mirage_reasoning_queue_depth`
+ * per replica.
+ */
+export const workerMetricNames = {
+  queueWait: "mirage_reasoning_queue_wait_seconds",
+  queueDepth: "mirage_reasoning_queue_depth",
+  inflight: "mirage_reasoning_inflight",
+  queueDropped: "mirage_reasoning_queue_dropped_total",
+  batchCrops: "mirage_model_batch_crops",
+  executionProvider: "mirage_model_execution_provider",
+} as const;
+
+/**
+ * Queue-wait buckets in seconds: fine where a healthy queue sits (0–1 s), then steps up to the
+ * 30 s a caller might hold on for, with a bucket at the 15 s escalated SLO.
+ */
+export const queueWaitBuckets: readonly number[] = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30,
+];
+
+/** Crops-per-inference buckets (the micro-batch of the pixel model; 64 is the reasoning default). */
+export const batchCropsBuckets: readonly number[] = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 256];
+
+/** The metrics of a GPU worker, under {@link workerMetricNames}. */
+export interface WorkerMetrics {
+  /**
+   * Seconds each call waited for an examination permit (0 when one was free), admitted or
+   * abandoned by its caller; calls refused for a full queue are not in it (see `queueDropped`).
+   */
+  readonly queueWait: Histogram;
+  /** Calls waiting for a permit now. */
+  readonly queueDepth: Gauge;
+  /** Examinations running now. */
+  readonly inflight: Gauge;
+  /** Calls that left without running, by `reason`: `full` (refused, RESOURCE_EXHAUSTED) or `abandoned` (caller gave up while queued). */
+  readonly queueDropped: Counter<"reason">;
+  /** Crops per pixel-model inference: how well micro-batching merges concurrent calls. */
+  readonly batchCrops: Histogram;
+  /**
+   * 1 for the execution provider the pixel model runs on (`provider`), with the `model` version and
+   * the `requested` list: `provider="cpu", requested="cuda,cpu"` is a GPU worker running on CPU.
+   */
+  readonly executionProvider: Gauge<"model" | "provider" | "requested">;
+}
+
+/** Registers the GPU worker metrics through `factory` (a service's {@link Metrics} is one). */
+export function createWorkerMetrics(factory: MetricFactory): WorkerMetrics {
+  return {
+    queueWait: factory.createHistogram({
+      name: workerMetricNames.queueWait,
+      help: "Seconds a reasoning call waited for an examination permit (0 when one was free).",
+      buckets: queueWaitBuckets,
+    }),
+    queueDepth: factory.createGauge({
+      name: workerMetricNames.queueDepth,
+      help: "Reasoning calls waiting for an examination permit.",
+    }),
+    inflight: factory.createGauge({
+      name: workerMetricNames.inflight,
+      help: "Reasoning examinations running.",
+    }),
+    queueDropped: factory.createCounter({
+      name: workerMetricNames.queueDropped,
+      help: "Reasoning calls that left the queue without running, by reason (full, abandoned).",
+      labelNames: ["reason"],
+    }),
+    batchCrops: factory.createHistogram({
+      name: workerMetricNames.batchCrops,
+      help: "Crops per pixel-model inference (micro-batches merge concurrent calls).",
+      buckets: batchCropsBuckets,
+    }),
+    executionProvider: factory.createGauge({
+      name: workerMetricNames.executionProvider,
+      help: "1 for the onnxruntime execution provider the pixel model runs on, with the list requested.",
+      labelNames: ["model", "provider", "requested"],
     }),
   };
 }

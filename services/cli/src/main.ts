@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createWriteStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createDetector } from "@mirage/detector";
@@ -76,10 +77,15 @@ program
     new Option("--policy <policy>", "strict narrows REAL").choices(["default", "strict"]).default("default"),
   )
   .option("--concurrency <n>", "images judged at once", parsePositive, 2)
+  .option(
+    "--records <file.jsonl>",
+    "also write every evaluation (image, variant, mode, pAi, label, reasoning details) as JSON lines",
+  )
   .action(
     async (opts: {
       data: string;
       out: string;
+      records?: string;
       protocol: Protocol;
       perturb: string;
       mode: string;
@@ -98,6 +104,7 @@ program
       const detector = await createDetector();
       try {
         const examine = createExamine(detector);
+        const recordsOut = opts.records ? createWriteStream(opts.records) : null;
         const report = await runEval(
           {
             data: opts.data,
@@ -107,10 +114,19 @@ program
             policy: opts.policy,
             concurrency: opts.concurrency,
             ...(opts.split ? { split: opts.split } : {}),
+            ...(recordsOut
+              ? {
+                  onRecords: (batch) => recordsOut.write(batch.map((r) => `${JSON.stringify(r)}\n`).join("")),
+                }
+              : {}),
           },
           detector,
           examine,
         );
+        if (recordsOut)
+          await new Promise<void>((resolve, reject) =>
+            recordsOut.end((e?: Error | null) => (e ? reject(e) : resolve())),
+          );
         await writeFile(opts.out, `${JSON.stringify(report, null, 2)}\n`);
         const kinds = Object.entries(report.provenance.imagesWithEvidence)
           .map(([k, v]) => `${k} ${v}`)

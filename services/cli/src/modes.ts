@@ -5,8 +5,10 @@ import { createReasoner } from "@mirage/reasoning";
 /** How deep the embedded judgement looks: triage only, escalate the uncertain, or always examine. */
 export type Mode = "quick" | "adaptive" | "deep";
 
-/** Produces the verdict for one image's bytes in a mode. */
-export type Examine = (bytes: Uint8Array, options: { mode: Mode; policy: Policy }) => Promise<Verdict>;
+/** Produces the verdict for one image's bytes in a mode; names the reasoner it escalates to. */
+export type Examine = ((bytes: Uint8Array, options: { mode: Mode; policy: Policy }) => Promise<Verdict>) & {
+  readonly reasoningVersion: string;
+};
 
 /**
  * The embedded default of DESIGN.md: triage, then — as the gateway would — the reasoning
@@ -15,7 +17,7 @@ export type Examine = (bytes: Uint8Array, options: { mode: Mode; policy: Policy 
  */
 export function createExamine(detector: Detector): Examine {
   const reasoner = createReasoner({ detector });
-  return async (bytes, { mode, policy }) => {
+  const examine = async (bytes: Uint8Array, { mode, policy }: { mode: Mode; policy: Policy }) => {
     const detection = await detector.detect(bytes, { policy });
     const decisive = detection.verdict.decidedBy === DecidedBy.PROVENANCE;
     const escalate =
@@ -24,4 +26,5 @@ export function createExamine(detector: Detector): Examine {
     if (!escalate) return detection.verdict;
     return reasoner.analyze({ bytes, detection, mode, policy });
   };
+  return Object.assign(examine, { reasoningVersion: reasoner.version });
 }

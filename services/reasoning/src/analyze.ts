@@ -46,30 +46,48 @@ export async function analyze(
   }
   const stopTimer = deps.metrics.reasoningLatency.startTimer();
   try {
-    const verdict = await deps.semaphore.run(() =>
-      withSpan(
-        tracer,
-        "reasoning.analyze",
-        { attributes: { "mirage.image_id": request.imageId } },
-        async () => {
-          if (signal.aborted)
-            throw new MirageError("DEADLINE_EXCEEDED", "the caller gave up before the examination started", {
-              reason: "reasoning-aborted",
-            });
-          const policy = request.policy === Policy.STRICT ? "strict" : "default";
-          const detection = await deps.detector.detect(request.content, { policy });
-          return deps.reasoner.analyze(
-            { bytes: request.content, detection, mode: modeNames[request.mode], policy },
-            { signal, ...(onStep ? { onStep } : {}) },
-          );
-        },
-      ),
+    // A caller that gives up while queued leaves the queue at once (the semaphore watches its signal).
+    const verdict = await deps.semaphore.run(
+      () =>
+        withSpan(
+          tracer,
+          "reasoning.analyze",
+          { attributes: { "mirage.image_id": request.imageId } },
+          async () => {
+            if (signal.aborted)
+              throw new MirageError(
+                "DEADLINE_EXCEEDED",
+                "the caller gave up before the examination started",
+                {
+                  reason: "reasoning-aborted",
+                },
+              );
+            const policy = request.policy === Policy.STRICT ? "strict" : "default";
+            const detection = await deps.detector.detect(request.content, { policy });
+            return deps.reasoner.analyze(
+              { bytes: request.content, detection, mode: modeNames[request.mode], policy },
+              { signal, ...(onStep ? { onStep } : {}) },
+            );
+          },
+        ),
+      { signal },
     );
     stopTimer({ outcome: "ok" });
     return verdict;
   } catch (error) {
     const e = MirageError.from(error, "reasoning-failed");
-    stopTimer({ outcome: e.code === "INVALID_ARGUMENT" ? "rejected" : "error" });
+    stopTimer({ outcome: outcomeOf(e, signal.aborted) });
     throw e;
   }
+}
+
+/**
+ * The latency histogram's outcome of a failed call: a bad image, a refusal under load and a caller
+ * that gave up (queued or examined) are told apart from the service's own failures.
+ */
+function outcomeOf(error: MirageError, callerGone: boolean): string {
+  if (error.code === "INVALID_ARGUMENT") return "rejected";
+  if (error.reason === "reasoning-overloaded") return "overloaded";
+  if (callerGone || error.reason === "abandoned-in-queue") return "abandoned";
+  return "error";
 }

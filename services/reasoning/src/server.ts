@@ -1,11 +1,13 @@
 import { ReasoningService } from "@mirage/contracts";
-import { createDetector, createSemaphore } from "@mirage/detector";
+import { createDetector } from "@mirage/detector";
 import { createGrpcServer } from "@mirage/grpc";
-import { createReasoner } from "@mirage/reasoning";
-import { createLogger, createMetrics, startOpsServer } from "@mirage/telemetry";
+import { createReasoner, createVlmReasoner, withDeadline, type Reasoner } from "@mirage/reasoning";
+import { createLogger, createMetrics, createWorkerMetrics, startOpsServer } from "@mirage/telemetry";
+import type { Logger } from "@mirage/telemetry";
 import type { ReasoningStep } from "@mirage/contracts";
 import { analyze } from "./analyze.js";
 import type { ReasoningConfig } from "./config.js";
+import { createExaminationQueue, logLevelOf, reportExecutionProvider } from "./gpu-worker.js";
 
 /** A running reasoning service. */
 export interface ReasoningServer {
@@ -18,29 +20,51 @@ export interface ReasoningServer {
 export async function startReasoningServer(config: ReasoningConfig): Promise<ReasoningServer> {
   const log = createLogger({ service: "reasoning" });
   const metrics = createMetrics();
+  const worker = createWorkerMetrics(metrics);
   const detector = await createDetector({
     ...(config.MIRAGE_TRIAGE_MODEL_DIR ? { modelDir: config.MIRAGE_TRIAGE_MODEL_DIR } : {}),
     intraOpThreads: config.REASONING_INTRA_OP_THREADS,
+    // Concurrent examinations' crops share inferences (what makes a GPU worth having).
+    batch: { maxCrops: config.REASONING_BATCH_MAX_CROPS, maxWaitMs: config.REASONING_BATCH_WAIT_MS },
+    executionProviders: config.MIRAGE_ORT_PROVIDERS,
+    gpuDeviceId: config.REASONING_GPU_DEVICE_ID,
+    onInference: ({ crops }) => worker.batchCrops.observe(crops),
     limits: { maxBytes: config.MIRAGE_MAX_IMAGE_BYTES, maxPixels: config.MIRAGE_MAX_IMAGE_PIXELS },
   });
-  const reasoner = createReasoner({
+  const executionProvider = reportExecutionProvider(
+    detector.pixelModel,
+    config.MIRAGE_ORT_PROVIDERS,
+    worker,
+    log,
+  );
+  const forensic = createReasoner({
     detector,
     budget: { denseCrops: config.REASONING_DENSE_CROPS, reflectionCrops: config.REASONING_REFLECTION_CROPS },
   });
-  const deps = { detector, reasoner, metrics, semaphore: createSemaphore(config.REASONING_MAX_CONCURRENCY) };
+  const reasoner = config.REASONING_BACKEND === "vlm" ? vlmBackend(forensic, config, log) : forensic;
+  const semaphore = createExaminationQueue(config, worker);
+  const deps = { detector, reasoner, metrics, semaphore };
   const server = createGrpcServer({
     maxMessageBytes: config.MIRAGE_MAX_IMAGE_BYTES + 1024 * 1024,
     services: [
       {
         service: ReasoningService,
         implementation: {
-          analyze: async (request, ctx) => ({ verdict: await analyze(request, deps, ctx.signal) }),
-          analyzeStream: (request, ctx) => streamAnalysis(request, deps, ctx.signal),
+          // The caller's deadline becomes the examination's time budget (the VLM gives up in time).
+          analyze: async (request, ctx) => ({
+            verdict: await analyze(
+              request,
+              { ...deps, reasoner: withDeadline(reasoner, ctx.deadline) },
+              ctx.signal,
+            ),
+          }),
+          analyzeStream: (request, ctx) =>
+            streamAnalysis(request, { ...deps, reasoner: withDeadline(reasoner, ctx.deadline) }, ctx.signal),
         },
       },
     ],
     onHandlerError: (error, method) =>
-      log[error.code === "INVALID_ARGUMENT" ? "info" : "error"](
+      log[logLevelOf(error)](
         { method, code: error.code, reason: error.reason, err: error.message },
         "call failed",
       ),
@@ -55,11 +79,17 @@ export async function startReasoningServer(config: ReasoningConfig): Promise<Rea
       checks: {
         model: detector.modelVersion,
         reasoner: reasoner.version,
+        backend: config.REASONING_BACKEND,
         grpc: closing ? "draining" : `listening on ${grpcPort}`,
+        executionProvider,
+        queue: `${semaphore.active} running, ${semaphore.waiting} waiting`,
       },
     }),
   });
-  log.info({ grpcPort, metricsPort: ops.port, reasoner: reasoner.version }, "reasoning ready");
+  log.info(
+    { grpcPort, metricsPort: ops.port, reasoner: reasoner.version, executionProvider },
+    "reasoning ready",
+  );
   return {
     grpcPort,
     metricsPort: ops.port,
@@ -71,6 +101,27 @@ export async function startReasoningServer(config: ReasoningConfig): Promise<Rea
       log.info("reasoning stopped");
     },
   };
+}
+
+/** REASONING_BACKEND=vlm: the VLM over the forensic reasoner; a failed VLM call is logged (the verdict records it). */
+function vlmBackend(forensic: Reasoner, config: ReasoningConfig, log: Logger): Reasoner {
+  return createVlmReasoner({
+    forensic,
+    endpoint: {
+      // config.ts makes both required when the backend is vlm.
+      url: config.VLM_URL!,
+      model: config.VLM_MODEL!,
+      ...(config.VLM_API_KEY ? { apiKey: config.VLM_API_KEY } : {}),
+      timeoutMs: config.VLM_TIMEOUT_MS,
+      maxTokens: config.VLM_MAX_TOKENS,
+    },
+    weight: config.VLM_WEIGHT,
+    onFailure: (error) =>
+      log.warn(
+        { reason: error.reason, err: error.message },
+        "VLM gave no usable answer: the forensic verdict stands",
+      ),
+  });
 }
 
 /** AnalyzeStream: each reasoning step as it is made, then the verdict. */

@@ -1,4 +1,5 @@
-import { envInt, readEnv } from "@mirage/config";
+import { envInt, envList, readEnv } from "@mirage/config";
+import { executionProvidersSchema } from "@mirage/detector";
 import { z } from "zod";
 
 /** The triage service's configuration, from the environment (defaults run on one machine). */
@@ -12,6 +13,11 @@ export const triageConfigSchema = z.object({
   /** Crops of concurrent requests that share one inference, and how long a request waits for company. */
   TRIAGE_BATCH_MAX_CROPS: envInt(32, 1, 1024),
   TRIAGE_BATCH_WAIT_MS: envInt(3, 0, 1000),
+  /**
+   * onnxruntime execution providers in order of preference (`cuda` alone refuses to start without
+   * CUDA; `cuda,cpu` falls back to CPU, logged as an error). Default `cpu`: triage is the CPU tier.
+   */
+  MIRAGE_ORT_PROVIDERS: envList(["cpu"]).pipe(executionProvidersSchema),
   /** Requests handled at once; more wait (and the gateway's deadline bounds the wait). */
   TRIAGE_MAX_CONCURRENCY: envInt(4, 1, 256),
   /** Largest image accepted, in bytes; also the gRPC message limit (plus room for the envelope). */

@@ -20,8 +20,15 @@ export async function startTriageServer(config: TriageConfig): Promise<TriageSer
   const detector = await createDetector({
     ...(config.MIRAGE_TRIAGE_MODEL_DIR ? { modelDir: config.MIRAGE_TRIAGE_MODEL_DIR } : {}),
     batch: { maxCrops: config.TRIAGE_BATCH_MAX_CROPS, maxWaitMs: config.TRIAGE_BATCH_WAIT_MS },
+    executionProviders: config.MIRAGE_ORT_PROVIDERS,
     limits: { maxBytes: config.MIRAGE_MAX_IMAGE_BYTES, maxPixels: config.MIRAGE_MAX_IMAGE_PIXELS },
   });
+  const executionProviders = detector.pixelModel?.executionProviders.join(",") ?? "none";
+  for (const skipped of detector.pixelModel?.skippedExecutionProviders ?? [])
+    log.error(
+      { provider: skipped.name, runningOn: executionProviders, err: skipped.error },
+      `execution provider ${skipped.name} unavailable: the pixel model runs on ${executionProviders}`,
+    );
   const semaphore = createSemaphore(config.TRIAGE_MAX_CONCURRENCY);
   const server = createGrpcServer({
     maxMessageBytes: config.MIRAGE_MAX_IMAGE_BYTES + 1024 * 1024,
@@ -50,10 +57,14 @@ export async function startTriageServer(config: TriageConfig): Promise<TriageSer
         model: detector.modelVersion,
         grpc: closing ? "draining" : `listening on ${grpcPort}`,
         inFlight: String(semaphore.active),
+        executionProviders,
       },
     }),
   });
-  log.info({ grpcPort, metricsPort: ops.port, model: detector.modelVersion }, "triage ready");
+  log.info(
+    { grpcPort, metricsPort: ops.port, model: detector.modelVersion, executionProviders },
+    "triage ready",
+  );
   return {
     grpcPort,
     metricsPort: ops.port,

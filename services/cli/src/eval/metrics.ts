@@ -13,6 +13,10 @@ export interface EvalRecord {
   escalated?: boolean;
   latencyMs?: number;
   evidenceKinds?: string[];
+  /** The band triage gave (kept in every verdict): which images were hard for triage. */
+  triageBand?: string;
+  /** The reasoning evidence's details (mode, crops, where it stopped, the log-odds it read), when it ran. */
+  reasoning?: Record<string, string>;
   error?: string;
 }
 

@@ -21,6 +21,24 @@ export function renderMarkdown(report: EvalReport): string {
     `Accuracy and balanced accuracy read pAi at 0.5; FPR real and recall AI read the published labels (AI_GENERATED).`,
     table("Overall (clean)", { overall: report.overall }),
     table("Per mode (clean)", report.perMode),
+    ...(report.modes.length > 1
+      ? [
+          table("Per mode, pooled over every variant", report.perModeAllVariants),
+          table("Per mode, images triage called UNCERTAIN (clean)", report.perModeUncertain.clean),
+          table(
+            "Per mode, images triage called UNCERTAIN (every variant)",
+            report.perModeUncertain.allVariants,
+          ),
+          table(
+            "Per mode and perturbation",
+            Object.fromEntries(
+              Object.entries(report.perModeVariant).flatMap(([mode, byVariant]) =>
+                Object.entries(byVariant).map(([variant, m]) => [`${mode} / ${variant}`, m]),
+              ),
+            ),
+          ),
+        ]
+      : []),
     table("Per perturbation", report.perPerturbation),
     table("Per source (clean)", report.perSource),
     table("Per generator (clean)", report.perGenerator),

@@ -24,6 +24,8 @@ export interface EvalOptions {
   modes: Mode[];
   policy: Policy;
   concurrency: number;
+  /** Receives every image's records as they are made (`mirage eval --records` writes them as JSON lines). */
+  onRecords?: (records: EvalRecord[]) => void;
 }
 
 /** The evaluation report (written as JSON; printed as markdown tables). */
@@ -36,6 +38,15 @@ export interface EvalReport {
   /** Clean variant, first mode. */
   overall: Metrics;
   perMode: Record<string, Metrics>;
+  /** Every mode under every variant: mode → variant → metrics. */
+  perModeVariant: Record<string, Record<string, Metrics>>;
+  /**
+   * Per mode on the images triage called UNCERTAIN (the escalated ones), clean and pooled over
+   * every variant: where deeper reasoning has to earn its cost.
+   */
+  perModeUncertain: { clean: Record<string, Metrics>; allVariants: Record<string, Metrics> };
+  /** Per mode, pooled over every variant. */
+  perModeAllVariants: Record<string, Metrics>;
   perPerturbation: Record<string, Metrics>;
   perSource: Record<string, Metrics>;
   perGenerator: Record<string, Metrics>;
@@ -82,6 +93,7 @@ export async function runEval(
     (row) => evaluateImage(row, variants, options, detector, examine),
     (batch) => {
       records.push(...batch);
+      options.onRecords?.(batch);
       progress.tick();
     },
   );
@@ -91,6 +103,7 @@ export async function runEval(
     options,
     variants,
     detector,
+    examine.reasoningVersion,
     createHash("sha256").update(manifestBytes).digest("hex"),
     rows.length,
     started,
@@ -139,6 +152,8 @@ async function evaluateImage(
           escalated: verdict.band === "UNCERTAIN" || verdict.decidedBy === "REASONING",
           latencyMs: performance.now() - t0,
           evidenceKinds: [...new Set(verdict.evidence.map((e) => e.kind))],
+          triageBand: verdict.band,
+          ...reasoningDetails(verdict.evidence),
         });
       } catch (error) {
         records.push({ ...base, variant, mode, error: MirageError.from(error).reason });
@@ -148,11 +163,22 @@ async function evaluateImage(
   return records;
 }
 
+// Triage's band is kept in every verdict, so the same images are compared in every mode.
+function uncertainForTriage(r: EvalRecord): boolean {
+  return r.triageBand === "UNCERTAIN" && r.decidedBy !== "PROVENANCE";
+}
+
+function reasoningDetails(evidence: ReadonlyArray<{ kind: string; details?: Record<string, string> }>) {
+  const details = evidence.find((e) => e.kind === "reasoning")?.details;
+  return details ? { reasoning: { ...details } } : {};
+}
+
 function buildReport(
   records: EvalRecord[],
   options: EvalOptions,
   variants: string[],
   detector: Detector,
+  reasoningVersion: string,
   manifestSha256: string,
   images: number,
   started: number,
@@ -175,12 +201,31 @@ function buildReport(
     protocol: options.protocol,
     modes: options.modes,
     variants,
-    modelVersions: { triage: detector.modelVersion, reasoning: "" },
+    modelVersions: {
+      triage: detector.modelVersion,
+      reasoning: options.modes.some((m) => m !== "quick") ? reasoningVersion : "",
+    },
     overall: computeMetrics(clean),
     perMode: groupBy(
       records.filter((r) => r.variant === "clean"),
       (r) => r.mode,
     ),
+    perModeVariant: Object.fromEntries(
+      options.modes.map((mode) => [
+        mode,
+        Object.fromEntries(
+          variants.map((v) => [v, computeMetrics(records.filter((r) => r.variant === v && r.mode === mode))]),
+        ),
+      ]),
+    ),
+    perModeUncertain: {
+      clean: groupBy(
+        records.filter((r) => r.variant === "clean" && uncertainForTriage(r)),
+        (r) => r.mode,
+      ),
+      allVariants: groupBy(records.filter(uncertainForTriage), (r) => r.mode),
+    },
+    perModeAllVariants: groupBy(records, (r) => r.mode),
     perPerturbation: Object.fromEntries(
       variants.map((v) => [
         v,

@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { fitLogistic, predict } from "./logistic.js";
+
+describe("fitLogistic", () => {
+  it("recovers the parameters that generated the labels", () => {
+    // Deterministic pseudo-random data from a known model: p = sigmoid(1.5·x1 − 0.5·x2 + 0.3).
+    let seed = 7; // mulberry32
+    const rand = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    };
+    const x: number[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const row = [rand() * 6 - 3, rand() * 6 - 3];
+      x.push(row);
+      y.push(rand() < 1 / (1 + Math.exp(-(1.5 * row[0]! - 0.5 * row[1]! + 0.3))) ? 1 : 0);
+    }
+    const model = fitLogistic(x, y, 0);
+    expect(model.weights[0]).toBeCloseTo(1.5, 1);
+    expect(model.weights[1]).toBeCloseTo(-0.5, 1);
+    expect(model.bias).toBeCloseTo(0.3, 1);
+    expect(predict(model, [0, 0])).toBeCloseTo(1 / (1 + Math.exp(-model.bias)), 10);
+  });
+
+  it("stays finite on separable data thanks to the L2 penalty", () => {
+    const model = fitLogistic([[-2], [-1], [1], [2]], [0, 0, 1, 1], 1e-2);
+    expect(Number.isFinite(model.weights[0])).toBe(true);
+    expect(model.weights[0]).toBeGreaterThan(0);
+  });
+});
