@@ -18,6 +18,7 @@ import { MirageError } from "@mirage/errors";
 import type { GrpcClient } from "@mirage/grpc";
 import type { Logger, Metrics } from "@mirage/telemetry";
 import type { CircuitBreaker } from "./circuit-breaker.js";
+import { fallbackReason } from "./fallback-reason.js";
 import type { ImageSource } from "./image-source.js";
 import { parseUploadEvent, type UploadRequest } from "./upload-event.js";
 
@@ -215,9 +216,7 @@ async function analyzeOrFallBack(
     stop({ outcome: "error" });
     // A rejected image is the image's fault, not the tier's.
     if (e.code !== "INVALID_ARGUMENT") deps.breaker.failure();
-    deps.metrics.reasoningFallbacks.inc({
-      reason: e.code === "DEADLINE_EXCEEDED" ? "deadline" : "unavailable",
-    });
+    deps.metrics.reasoningFallbacks.inc({ reason: fallbackReason(e) });
     deps.log.warn(
       { eventId: request.eventId, code: e.code, reason: e.reason },
       "reasoning failed; falling back to NEEDS_REVIEW",

@@ -10,6 +10,8 @@ export const reasoningConfigSchema = z.object({
   REASONING_METRICS_PORT: envInt(9466, 0, 65535),
   /** Model card directory of the pixel model the examination reuses; default the shipped one. */
   MIRAGE_TRIAGE_MODEL_DIR: z.string().optional(),
+  /** The reasoning card (calibration, thresholds, adaptive rule); default the shipped one; "none": uncalibrated. */
+  MIRAGE_REASONING_CARD_DIR: z.string().optional(),
   /** Examinations at once (each is CPU-bound); more wait, bounded by the caller's deadline. */
   REASONING_MAX_CONCURRENCY: envInt(1, 1, 64),
   /**

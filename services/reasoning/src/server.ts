@@ -1,7 +1,14 @@
 import { ReasoningService } from "@mirage/contracts";
 import { createDetector } from "@mirage/detector";
 import { createGrpcServer } from "@mirage/grpc";
-import { createReasoner, createVlmReasoner, withDeadline, type Reasoner } from "@mirage/reasoning";
+import {
+  createReasoner,
+  createVlmReasoner,
+  defaultReasoningCardDir,
+  readReasoningCard,
+  withDeadline,
+  type Reasoner,
+} from "@mirage/reasoning";
 import { createLogger, createMetrics, createWorkerMetrics, startOpsServer } from "@mirage/telemetry";
 import type { Logger } from "@mirage/telemetry";
 import type { ReasoningStep } from "@mirage/contracts";
@@ -39,6 +46,10 @@ export async function startReasoningServer(config: ReasoningConfig): Promise<Rea
   );
   const forensic = createReasoner({
     detector,
+    card:
+      config.MIRAGE_REASONING_CARD_DIR === "none"
+        ? null
+        : readReasoningCard(config.MIRAGE_REASONING_CARD_DIR ?? defaultReasoningCardDir),
     budget: { denseCrops: config.REASONING_DENSE_CROPS, reflectionCrops: config.REASONING_REFLECTION_CROPS },
   });
   const reasoner = config.REASONING_BACKEND === "vlm" ? vlmBackend(forensic, config, log) : forensic;
