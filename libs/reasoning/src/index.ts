@@ -27,4 +27,4 @@ export { createVlmReasoner, vlmDefaults } from "./vlm/vlm-reasoner.js";
 export type { VlmEndpoint, VlmReasonerOptions } from "./vlm/vlm-reasoner.js";
 export { vlmFailureReasons } from "./vlm/failure.js";
 export type { VlmFailureReason } from "./vlm/failure.js";
-export { withDeadline } from "./vlm/deadline.js";
+export { withDeadline } from "./deadline.js";

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { VerdictSchema } from "@mirage/contracts";
 import type { Detection } from "@mirage/detector";
 import { describe, expect, it } from "vitest";
-import type { AnalyzeOptions, Reasoner } from "../reasoner.js";
+import type { AnalyzeOptions, Reasoner } from "./reasoner.js";
 import { withDeadline } from "./deadline.js";
 
 // A reasoner that only records the options it was called with: what withDeadline passes on.

@@ -1,4 +1,4 @@
-import type { Reasoner } from "../reasoner.js";
+import type { Reasoner } from "./reasoner.js";
 
 /** Time kept back from a caller's deadline to send the verdict back. Default of {@link withDeadline}. */
 export const DEFAULT_SEND_RESERVE_MS = 200;
