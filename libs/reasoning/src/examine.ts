@@ -112,10 +112,10 @@ export async function examine(
     budget: context.budget,
     weakShift: weak,
   };
-  const calibrated = (p: number) => sigmoidShift(p, weak);
+  const withWeakProvenance = (p: number) => sigmoidShift(p, weak);
 
   const first = await firstLook(exam);
-  const firstPAi = calibrated(calibration.firstLook(first.logOdds, triageLogOdds));
+  const firstPAi = withWeakProvenance(calibration.firstLook(first.logOdds, triageLogOdds));
   const elapsed = performance.now() - started;
   const overBudget =
     options.budgetMs !== undefined && elapsed + first.ms * REST_IN_FIRST_LOOKS > options.budgetMs;
@@ -162,7 +162,7 @@ export async function examine(
   const crops = analyticCrops + (reflection?.crops ?? 0);
   const views = analytic.views.length + (reflection?.views ?? 0);
   const examinationLogOdds = reflection?.logOdds ?? analytic.logOdds;
-  let pAi = calibrated(calibration.examination(examinationLogOdds, triageLogOdds));
+  let pAi = withWeakProvenance(calibration.examination(examinationLogOdds, triageLogOdds));
   const { thresholds } = calibration;
   const realAt = policy === "strict" ? thresholds.strictLikelyReal : thresholds.likelyReal;
   const floor = (realAt + thresholds.likelyAi) / 2;
