@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { sigmoid, type ModelCard } from "@mirage/detector";
 import { MirageError } from "@mirage/errors";
 import { z } from "zod";
+import { logOdds } from "./stats.js";
 
 /** The shipped card of the forensic reasoner's calibration (fit on val by training/scripts/fit-reasoning.ts). */
 export const defaultReasoningCardDir = fileURLToPath(
@@ -94,6 +95,15 @@ export interface ReasoningCalibration {
 /** Log-odds past a card threshold that count as settled when there is no fitted rule (as in depth.ts). */
 const UNCALIBRATED_SETTLE_MARGIN = 0.5;
 
+/**
+ * The card a reasoning card setting names: a directory, "none" (uncalibrated: null), or unset
+ * (the shipped card). MIRAGE_REASONING_CARD_DIR takes these values in the CLI and the service.
+ */
+export function reasoningCardFor(setting: string | undefined): ReasoningCard | null {
+  if (setting === "none") return null;
+  return readReasoningCard(setting || defaultReasoningCardDir);
+}
+
 /** The calibration from a card fit for this pixel model. */
 export function calibrationFromCard(card: ReasoningCard): ReasoningCalibration {
   const linear =
@@ -116,7 +126,6 @@ export function calibrationFromCard(card: ReasoningCard): ReasoningCalibration {
 
 /** Without a card: the pixel model's own calibration; the first look settles well past a threshold. */
 export function uncalibrated(thresholds: ModelCard["thresholds"]): ReasoningCalibration {
-  const logit = (p: number) => Math.log(p / (1 - p));
   return {
     version: null,
     thresholds,
@@ -124,10 +133,10 @@ export function uncalibrated(thresholds: ModelCard["thresholds"]): ReasoningCali
     examination: (lo) => sigmoid(lo),
     settles: (p, policy) => {
       const real = policy === "strict" ? thresholds.strictLikelyReal : thresholds.likelyReal;
-      const lo = logit(Math.min(1 - 1e-6, Math.max(1e-6, p)));
+      const lo = logOdds(p);
       return (
-        lo - logit(thresholds.likelyAi) >= UNCALIBRATED_SETTLE_MARGIN ||
-        logit(real) - lo >= UNCALIBRATED_SETTLE_MARGIN
+        lo - logOdds(thresholds.likelyAi) >= UNCALIBRATED_SETTLE_MARGIN ||
+        logOdds(real) - lo >= UNCALIBRATED_SETTLE_MARGIN
       );
     },
     settleRule: `settled ${UNCALIBRATED_SETTLE_MARGIN} log-odds past a threshold of the pixel model's card (no reasoning card for this model)`,

@@ -1,5 +1,5 @@
 import { ReasoningStage, type Verdict } from "@mirage/contracts";
-import type { Detection, PixelModel } from "@mirage/detector";
+import { sigmoid, type Detection, type PixelModel } from "@mirage/detector";
 import { throwIfAborted } from "./abort.js";
 import { runAnalytic } from "./analytic.js";
 import type { ReasoningCalibration } from "./calibration.js";
@@ -192,8 +192,7 @@ export async function examine(
 
 // The calibrated pAi moved by triage's weak provenance (camera EXIF…), as triage moves its own.
 function sigmoidShift(p: number, shift: number): number {
-  if (shift === 0) return p;
-  return 1 / (1 + Math.exp(-(logOdds(p) + shift)));
+  return shift === 0 ? p : sigmoid(logOdds(p) + shift);
 }
 
 /**

@@ -21,7 +21,12 @@ export type {
   ReasonerOptions,
   ReasoningModeName,
 } from "./reasoner.js";
-export { defaultReasoningCardDir, readReasoningCard, reasoningCardSchema } from "./calibration.js";
+export {
+  defaultReasoningCardDir,
+  readReasoningCard,
+  reasoningCardFor,
+  reasoningCardSchema,
+} from "./calibration.js";
 export type { ReasoningCard } from "./calibration.js";
 export { createVlmReasoner, vlmDefaults } from "./vlm/vlm-reasoner.js";
 export type { VlmEndpoint, VlmReasonerOptions } from "./vlm/vlm-reasoner.js";

@@ -1,11 +1,6 @@
 import type { Verdict, ReasoningStep } from "@mirage/contracts";
 import type { Detection, Detector, ModelCard, Policy } from "@mirage/detector";
-import {
-  calibrationFor,
-  defaultReasoningCardDir,
-  readReasoningCard,
-  type ReasoningCard,
-} from "./calibration.js";
+import { calibrationFor, reasoningCardFor, type ReasoningCard } from "./calibration.js";
 import { examine } from "./examine.js";
 
 /** quick answers from the first impression, deep runs every stage, adaptive goes deep only when hard. */
@@ -83,7 +78,8 @@ const UNCALIBRATED_VERSION = "forensic-uncalibrated";
 export function createReasoner(options: ReasonerOptions): Reasoner {
   const model = options.detector.pixelModel;
   const budget = { ...defaultExaminationBudget, ...options.budget };
-  const card = options.card === undefined ? cardFromEnvironment() : options.card;
+  const card =
+    options.card === undefined ? reasoningCardFor(process.env.MIRAGE_REASONING_CARD_DIR) : options.card;
   const calibration = model ? calibrationFor(model, card) : null;
   const version = calibration?.version ?? UNCALIBRATED_VERSION;
   return {
@@ -92,11 +88,4 @@ export function createReasoner(options: ReasonerOptions): Reasoner {
     analyze: (input, analyzeOptions = {}) =>
       examine(input, analyzeOptions, { model, calibration, version, budget }),
   };
-}
-
-/** MIRAGE_REASONING_CARD_DIR: another card directory, or "none" for the uncalibrated examination. */
-function cardFromEnvironment(): ReasoningCard | null {
-  const dir = process.env.MIRAGE_REASONING_CARD_DIR;
-  if (dir === "none") return null;
-  return readReasoningCard(dir || defaultReasoningCardDir);
 }

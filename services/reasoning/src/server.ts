@@ -4,8 +4,7 @@ import { createGrpcServer } from "@mirage/grpc";
 import {
   createReasoner,
   createVlmReasoner,
-  defaultReasoningCardDir,
-  readReasoningCard,
+  reasoningCardFor,
   withDeadline,
   type Reasoner,
 } from "@mirage/reasoning";
@@ -46,10 +45,7 @@ export async function startReasoningServer(config: ReasoningConfig): Promise<Rea
   );
   const forensic = createReasoner({
     detector,
-    card:
-      config.MIRAGE_REASONING_CARD_DIR === "none"
-        ? null
-        : readReasoningCard(config.MIRAGE_REASONING_CARD_DIR ?? defaultReasoningCardDir),
+    card: reasoningCardFor(config.MIRAGE_REASONING_CARD_DIR),
     budget: { denseCrops: config.REASONING_DENSE_CROPS, reflectionCrops: config.REASONING_REFLECTION_CROPS },
   });
   const reasoner = config.REASONING_BACKEND === "vlm" ? vlmBackend(forensic, config, log) : forensic;
