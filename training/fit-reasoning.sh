@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Refits models/reasoning/forensic-v2/model.json (the forensic reasoner's calibration, thresholds and
-# adaptive stopping rule) on the val split, for the pixel model in models/triage/v1. Run after
+# adaptive stopping rule) on the val split, for the pixel model in models/triage/v2. Run after
 # training/run.sh whenever the triage model changes (~25–30 min on 2 cores):
 #   training/fit-reasoning.sh [dataset dir, default ../shared/datasets/aigi-v1]
 set -euo pipefail

@@ -2,7 +2,7 @@
 model, aggregates the mean crop logit z per image × variant, fits Platt scaling
 pAi = sigmoid(a·z + b) and picks the band thresholds, pooled over every variant.
 
-    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v1/model.onnx --out work/model/calibration.json
+    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v2/model.onnx --out work/model/calibration.json
 """
 
 from __future__ import annotations

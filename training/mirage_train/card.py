@@ -1,7 +1,7 @@
-"""Step "card": writes models/triage/v1/model.json (the model card the TypeScript detector reads)
+"""Step "card": writes models/triage/v2/model.json (the model card the TypeScript detector reads)
 from the outputs of train, export, calibrate and compare.
 
-    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v1/model.json
+    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v2/model.json
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def main() -> None:
     c = CONFIG
     card = {
         "name": "triage",
-        "version": "v1",
+        "version": "v2",
         "file": "model.onnx",
         "input": {"name": "input", "dtype": "float32", "layout": "NCHW", "channels": "RGB", "cropSize": c.crop_size,
                   "normalize": {"mean": 127, "std": 128}, "shape": ["N", 3, c.crop_size, c.crop_size]},

@@ -10,7 +10,9 @@ class ModelConfig:
     """Crop geometry, backbone truncation, probe and augmentation budget."""
 
     crop_size: int = 128
-    crop_count: int = 4
+    # One 128² crop says little; the mean of more separates the classes: val AUROC 0.889 with 4,
+    # 0.928 with 16, flat beyond (training/README.md, "The shipped model").
+    crop_count: int = 16
     last_stage: int = 5
     pooled_stages: tuple[int, ...] = (3, 4, 5)
     head_mean: bool = False

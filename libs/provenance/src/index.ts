@@ -11,10 +11,11 @@
  * ```
  */
 export { analyzeProvenance } from "./analyze.js";
-export { decodeSdWatermark, sdWatermarkPatterns } from "./sd-watermark.js";
+export { decodeSdWatermark, inspectSdWatermark, sdWatermarkPatterns } from "./sd-watermark.js";
 export type {
   DwtDctEmbedding,
   RgbPixels,
+  SdWatermarkInspection,
   SdWatermarkName,
   SdWatermarkPattern,
   WatermarkFinding,

@@ -8,7 +8,12 @@ import { decodeDwtDctBits } from "./internal/dwt-dct-votes.js";
 import type { DwtDctEmbedding, RgbPixels } from "./internal/dwt-dct-votes.js";
 import { embedDwtDctWatermark } from "./internal/sd-watermark-encoder.js";
 import { syntheticImage } from "./internal/synthetic-image.js";
-import { decodeSdWatermark, sdWatermarkPatterns } from "./sd-watermark.js";
+import {
+  decodeSdWatermark,
+  decodeSdWatermarkFully,
+  inspectSdWatermark,
+  sdWatermarkPatterns,
+} from "./sd-watermark.js";
 
 const bitString = (bits: Uint8Array | null): string => (bits === null ? "" : Array.from(bits).join(""));
 const patternBits = (name: string): readonly number[] =>
@@ -17,6 +22,28 @@ const patternBits = (name: string): readonly number[] =>
 async function decodeFile(path: string): Promise<RgbPixels> {
   const image = await decodeImage(new Uint8Array(readFileSync(path)));
   return { data: image.data, width: image.width, height: image.height, channels: 3 };
+}
+
+/** The prescreened decode must give the full decode's answer; returns the inspection. */
+function expectFullScanAnswer(pixels: RgbPixels, label: string): ReturnType<typeof inspectSdWatermark> {
+  const inspection = inspectSdWatermark(pixels);
+  expect(inspection.finding, label).toEqual(decodeSdWatermarkFully(pixels));
+  return inspection;
+}
+
+/** The photo centred on a white canvas `scale` times its size: a product shot on a clipped background. */
+function onWhiteCanvas(pixels: RgbPixels, scale: number): RgbPixels {
+  const width = Math.round(pixels.width * scale);
+  const height = Math.round(pixels.height * scale);
+  const data = new Uint8Array(width * height * 3).fill(255);
+  const left = Math.floor((width - pixels.width) / 2);
+  const top = Math.floor((height - pixels.height) / 2);
+  for (let y = 0; y < pixels.height; y++)
+    data.set(
+      pixels.data.subarray(y * pixels.width * 3, (y + 1) * pixels.width * 3),
+      ((y + top) * width + left) * 3,
+    );
+  return { data, width, height, channels: 3 };
 }
 
 async function jpegRoundTrip(
@@ -72,12 +99,14 @@ describe("patterns", () => {
     expect(patternBits("sd1")).toHaveLength(136);
   });
 
-  it("finds each mark, decisively, in a clean synthetic image", () => {
+  it("finds each mark, decisively, in a clean synthetic image, through the full scan", () => {
     const image = syntheticImage(640, 480, 7);
     for (const pattern of sdWatermarkPatterns) {
       for (const embedding of pattern.embeddings) {
-        const finding = decodeSdWatermark(embedDwtDctWatermark(image, pattern.bits, embedding));
-        expect(finding, `${pattern.name} ${embedding}`).toMatchObject({
+        const label = `${pattern.name} ${embedding}`;
+        const inspection = expectFullScanAnswer(embedDwtDctWatermark(image, pattern.bits, embedding), label);
+        expect(inspection.path, label).toBe("full");
+        expect(inspection.finding, label).toMatchObject({
           watermark: pattern.name,
           bitsMatched: pattern.bits.length,
           decisive: true,
@@ -117,7 +146,9 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))(
         90,
         "4:4:4",
       );
-      const finding = decodeSdWatermark(marked);
+      const inspection = expectFullScanAnswer(marked, `${name} ${embedding}`);
+      expect(inspection.path).toBe("full");
+      const finding = inspection.finding;
       expect(finding).toMatchObject({ watermark: name, embedding, decisive: true });
       expect(finding!.bitsMatched / finding!.bitsTotal).toBeGreaterThanOrEqual(0.95);
     });
@@ -127,6 +158,33 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))(
       const marked = embedDwtDctWatermark(pixels, patternBits("sdxl"), "float-bgr");
       expect(decodeSdWatermark(marked)).toMatchObject({ watermark: "sdxl", decisive: true });
       expect(decodeSdWatermark(await jpegRoundTrip(marked, 90, "4:2:0"))).toBeNull();
+    });
+
+    it("a mark on a photo with a white border (31% of the area) is read exactly as the full scan reads it", async () => {
+      const canvas = onWhiteCanvas(await decodeFile(photo), 1.2);
+      for (const [name, embedding] of [
+        ["sdxl", "uint8-bgr"],
+        ["sdxl", "float-bgr"],
+        ["sd1", "uint8-bgr"],
+      ] as const) {
+        const marked = await jpegRoundTrip(
+          embedDwtDctWatermark(canvas, patternBits(name), embedding),
+          90,
+          "4:4:4",
+        );
+        const inspection = expectFullScanAnswer(marked, `${name} ${embedding}`);
+        expect(inspection.path).toBe("full");
+        expect(inspection.finding).toMatchObject({ watermark: name, embedding });
+      }
+    });
+
+    it("a mark on mostly white (61%) defeats the decoder, yet the prescreen still sends it to the full scan", async () => {
+      // The white blocks all vote 0, so every bit decodes 0; the sampled contrast still shows the mark.
+      const canvas = onWhiteCanvas(await decodeFile(photo), 1.6);
+      const marked = embedDwtDctWatermark(canvas, patternBits("sdxl"), "uint8-bgr");
+      const inspection = expectFullScanAnswer(marked, "sdxl on white");
+      expect(inspection).toMatchObject({ path: "full", finding: null });
+      expect(inspection.contrastZ).toBeGreaterThan(4);
     });
 
     it("a pure white (saturated) image cannot hold the mark", () => {
@@ -151,8 +209,10 @@ describe.skipIf(!sharedAvailable("fixtures/watermark-candidates"))(
 
     it("has the 8 candidates", () => expect(files).toHaveLength(8));
 
-    it.each(files)("%s carries no watermark", async (file) => {
-      expect(decodeSdWatermark(await decodeFile(`${dir}/${file}`))).toBeNull();
+    it.each(files)("%s carries no watermark (prescreened or not)", async (file) => {
+      const pixels = await decodeFile(`${dir}/${file}`);
+      expect(decodeSdWatermark(pixels)).toBeNull();
+      expect(decodeSdWatermarkFully(pixels)).toBeNull();
     });
 
     it("reads the reference decoder's bits on the lossless candidates", async () => {
@@ -169,15 +229,53 @@ describe.skipIf(!sharedAvailable("fixtures/watermark-candidates"))(
   },
 );
 
+describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("the prescreen on aigi-v1", () => {
+  const image = (path: string): Promise<RgbPixels> => decodeFile(sharedPath(`datasets/aigi-v1/${path}`));
+
+  it.each([
+    "real/metadata-extractor-images/jpg__Nokia_3110c_Mobile_Phone_.jpg",
+    "real/metadata-extractor-images/jpg__Konica_Q-M100_2_.jpg",
+    "real/metadata-extractor-images/jpg__Sony_DSC-P52.jpg",
+    "real/metadata-extractor-images/jpg__Casio_EX-Z3.jpg",
+    "real/magento2-sample-data/pub__media__catalog__product__w__h__wh03-red_main.jpg",
+  ])("settles the unmarked photo %s from a quarter of its rows", async (path) => {
+    const pixels = await image(path);
+    expect(inspectSdWatermark(pixels)).toMatchObject({ path: "prescreen", rowsScored: 0.25, finding: null });
+    expect(decodeSdWatermarkFully(pixels)).toBeNull();
+  });
+
+  it("sends a photo whose decode could land on a chance match to the full scan", async () => {
+    // Its votes are balanced (about as many blocks read 1 as 0), so each decoded bit is close to a
+    // coin toss until every block is counted; the full scan finds nothing.
+    const inspection = expectFullScanAnswer(
+      await image("real/exiv2-testdata/test__data__DSC_3079.jpg"),
+      "DSC_3079",
+    );
+    expect(inspection).toMatchObject({ path: "full", finding: null });
+  });
+
+  it.each([
+    "ai/kolors-repo/controlnet__outputs__Pose_woman_3_sdxl.png",
+    "ai/kolors-repo/controlnet__outputs__Canny_woman_1_sdxl.png",
+    "ai/kolors-repo/controlnet__outputs__Depth_bird_sdxl.png",
+    "ai/kolors-repo/ipadapter__asset__2_sdxl_ip_result.png",
+  ])("reads the diffusers SDXL mark in %s exactly as the full scan does", async (path) => {
+    const inspection = expectFullScanAnswer(await image(path), path);
+    expect(inspection.path).toBe("full");
+    expect(inspection.finding).toMatchObject({ watermark: "sdxl", embedding: "float-rgb", decisive: true });
+  });
+});
+
 describe("cost", () => {
   it("measures the decoder on a 2 MP image (reported, not asserted)", () => {
+    // Textured noise with balanced votes: the prescreen cannot settle it, so this is the full scan.
     const image = syntheticImage(1920, 1080, 3);
-    decodeSdWatermark(image);
+    const { path } = inspectSdWatermark(image);
     const runs = 10;
     const start = performance.now();
     for (let i = 0; i < runs; i++) decodeSdWatermark(image);
     const ms = (performance.now() - start) / runs;
-    process.stdout.write(`decodeSdWatermark on 1920×1080: ${ms.toFixed(1)} ms per image\n`);
+    process.stdout.write(`decodeSdWatermark on 1920×1080 (${path} path): ${ms.toFixed(1)} ms per image\n`);
     expect(ms).toBeGreaterThan(0);
   });
 });

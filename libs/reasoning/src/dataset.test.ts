@@ -109,7 +109,7 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("on real and AI images of 
       const texts = verdict.reasoning!.steps.map((s) => s.text);
       // Concrete numbers and regions.
       expect(texts[1]).toMatch(
-        /First look: the pixel model over \d+ crops .* reads 0\.\d\d.*most AI-like in the [a-z ]+ \(0\.\d\d\)/,
+        /First look: the pixel model over \d+ crops .* reads [01]\.\d\d.*most AI-like in the [a-z ]+ \([01]\.\d\d\)/,
       );
       expect(texts[4]).toMatch(/^Noise (residual over \d+ patches|and spectrum: skipped)/);
       expect(texts[5]).toMatch(/^JPEG history: /);

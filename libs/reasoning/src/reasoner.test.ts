@@ -120,7 +120,7 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
     expect(noise).toMatch(/Noise residual over \d+ patches of 128 px/);
     expect(jpegHistory).toMatch(/^JPEG history: the file is PNG/);
     expect(metadata).toMatch(/no provenance findings/);
-    // The dense grid reads the same warm tint as triage's 4 crops.
+    // The dense grid reads the same warm tint as triage's crops.
     expect(Math.abs(verdict.pAi - detection.verdict.pAi)).toBeLessThan(0.05);
     expect(verdict.label).toBe(Label.NEEDS_REVIEW);
     expectContractValid(verdict);

@@ -14,7 +14,8 @@
  * 4. A bit is 1 when the mean of its scores × 255 > 127.
  *
  * The arithmetic follows pywt's haar filter (two float64 multiply-adds per axis, rows first) so
- * that ties at exactly 18 fall the same way. One pass per call, no allocation per block.
+ * that ties at exactly 18 fall the same way. Blocks can be scored a set of rows at a time (each
+ * block depends on its own pixels only), with no allocation per block.
  */
 
 /** The Haar filter tap pywt uses (1/√2 as a float64). */
@@ -43,13 +44,6 @@ export interface RgbPixels {
 /** The smallest image the reference accepts (it raises below 256×256 pixels of area). */
 export const DWT_DCT_MIN_AREA = 256 * 256;
 
-/** Per block, the max-magnitude coefficient (after the first) of each colour path. */
-interface BlockMaxima {
-  uint8Bgr: Float64Array;
-  floatBgr: Float64Array;
-  floatRgb: Float64Array;
-}
-
 // U of OpenCV's float BGR→YUV is linear in the pixel: (B − Y)·0.492 + 0.5 with
 // Y = 0.114·B + 0.587·G + 0.299·R; so a Haar approximation coefficient, half the sum of four U
 // values, is (own·ΣB + green·ΣG + other·ΣR) / 2 + 1, with "own" the channel the encoder took for blue.
@@ -61,26 +55,31 @@ const FLOAT_OTHER = (-0.492 * 0.299) / 2;
 const HAAR_TIMES = Float64Array.from({ length: 256 }, (_, u) => HAAR * u);
 
 /**
- * One pass over the pixels: for every 8×8-pixel block (a 4×4 block of cA) and each colour path,
+ * Scores block rows `first`, `first + step`, … of the image into `scan` (the `paths` asked for,
+ * among those it holds) at their true (row-major) block indices: for every 8×8-pixel block (a 4×4 block of cA) and each colour path,
  * the magnitude of the largest coefficient among the 15 after the top-left one — the value the
  * reference scores. Integer path: pywt's float64 operation order on OpenCV's integer U, so
  * results are bit-exact. Float paths: from 2×2 channel sums (the input is already 8-bit, so the
- * encoder's float values cannot be recovered exactly anyway).
+ * encoder's float values cannot be recovered exactly anyway). Each block depends on its own
+ * pixels only, so scoring rows in any order or subset gives the same values as one full pass.
  */
-function blockMaxima(
+export function scoreDwtDctRows(
   pixels: RgbPixels,
-  blockRows: number,
-  blockCols: number,
-  withFloat: boolean,
-): BlockMaxima {
+  scan: DwtDctScan,
+  first = 0,
+  step = 1,
+  paths: DwtDctPaths = { integer: true, float: true },
+): void {
   const { data, width } = pixels;
-  const blocks = blockRows * blockCols;
-  const uint8Bgr = new Float64Array(blocks);
-  const floatBgr = new Float64Array(withFloat ? blocks : 0);
-  const floatRgb = new Float64Array(withFloat ? blocks : 0);
+  const { blockRows, blockCols } = scan;
+  const uint8Bgr = scan.maxima["uint8-bgr"]!;
+  const floatBgr = scan.maxima["float-bgr"];
+  const floatRgb = scan.maxima["float-rgb"];
+  const withInt = paths.integer;
+  const withFloat = paths.float && floatBgr !== undefined && floatRgb !== undefined;
   const stride = width * 3;
-  let block = 0;
-  for (let bi = 0; bi < blockRows; bi++) {
+  for (let bi = first; bi < blockRows; bi += step) {
+    let block = bi * blockCols;
     for (let bj = 0; bj < blockCols; bj++, block++) {
       let maxInt = 0;
       let maxBgr = 0;
@@ -105,15 +104,17 @@ function blockMaxima(
         // OpenCV RGB2YCrCb_i<uchar> (YUV order, BGR input): yuv_shift 14, B2Y 1868, G2Y 9617,
         // R2Y 4899, B2UI 8061, delta 128 << 14, CV_DESCALE rounds by adding 1 << 13. U stays
         // within 2..253, so the reference's saturate_cast never clips.
-        const au = ((ab - ((ab * 1868 + ag * 9617 + ar * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
-        const bu = ((bb - ((bb * 1868 + bg * 9617 + br * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
-        const du = ((db - ((db * 1868 + dg * 9617 + dr * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
-        const eu = ((eb - ((eb * 1868 + eg * 9617 + er * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
-        // pywt dwt2: along rows first (f·x[2k+1] + f·x[2k]), then along columns.
-        const t0 = HAAR_TIMES[du]! + HAAR_TIMES[au]!;
-        const t1 = HAAR_TIMES[eu]! + HAAR_TIMES[bu]!;
-        const value = HAAR * t1 + HAAR * t0;
-        if (value > maxInt) maxInt = value;
+        if (withInt) {
+          const au = ((ab - ((ab * 1868 + ag * 9617 + ar * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
+          const bu = ((bb - ((bb * 1868 + bg * 9617 + br * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
+          const du = ((db - ((db * 1868 + dg * 9617 + dr * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
+          const eu = ((eb - ((eb * 1868 + eg * 9617 + er * 4899 + 8192) >> 14)) * 8061 + 2105344) >> 14;
+          // pywt dwt2: along rows first (f·x[2k+1] + f·x[2k]), then along columns.
+          const t0 = HAAR_TIMES[du]! + HAAR_TIMES[au]!;
+          const t1 = HAAR_TIMES[eu]! + HAAR_TIMES[bu]!;
+          const value = HAAR * t1 + HAAR * t0;
+          if (value > maxInt) maxInt = value;
+        }
         if (withFloat) {
           const sumR = ar + br + dr + er;
           const sumG = ag + bg + dg + eg;
@@ -125,22 +126,56 @@ function blockMaxima(
           if (vRgb > maxRgb) maxRgb = vRgb;
         }
       }
-      uint8Bgr[block] = maxInt;
+      if (withInt) uint8Bgr[block] = maxInt;
       if (withFloat) {
         floatBgr[block] = maxBgr;
         floatRgb[block] = maxRgb;
       }
     }
   }
-  return { uint8Bgr, floatBgr, floatRgb };
 }
 
-/** The blocks of one image, scored once, ready to vote for any pattern length. */
+/** Which colour paths {@link scoreDwtDctRows} scores: the integer one, the two float ones. */
+export interface DwtDctPaths {
+  integer: boolean;
+  float: boolean;
+}
+
+/** The blocks of one image, scored (wholly or in part) once, ready to vote for any pattern length. */
 export interface DwtDctScan {
   /** Number of 4×4 cA blocks, in the reference's row-major order. */
   blocks: number;
+  /** Rows and columns of blocks: block `num` sits at row ⌊num / blockCols⌋. */
+  blockRows: number;
+  blockCols: number;
   /** Per colour path, each block's largest coefficient magnitude (absent when not requested). */
   maxima: Partial<Record<DwtDctEmbedding, Float64Array>>;
+}
+
+/**
+ * An empty scan of the image's blocks for the integer path and, when `withFloat`, both float
+ * paths; {@link scoreDwtDctRows} fills it. Returns null below the reference's minimum size
+ * (256×256 pixels of area).
+ */
+export function createDwtDctScan(pixels: RgbPixels, withFloat = true): DwtDctScan | null {
+  const { width, height } = pixels;
+  if (width * height < DWT_DCT_MIN_AREA) return null;
+  // cA of the crop to a multiple of 4 has ⌊n/4⌋·2 rows; 4-row blocks of it: ⌊n/8⌋.
+  const blockRows = Math.floor(height / 8);
+  const blockCols = Math.floor(width / 8);
+  const blocks = blockRows * blockCols;
+  return {
+    blocks,
+    blockRows,
+    blockCols,
+    maxima: withFloat
+      ? {
+          "uint8-bgr": new Float64Array(blocks),
+          "float-bgr": new Float64Array(blocks),
+          "float-rgb": new Float64Array(blocks),
+        }
+      : { "uint8-bgr": new Float64Array(blocks) },
+  };
 }
 
 /**
@@ -148,25 +183,13 @@ export interface DwtDctScan {
  * Returns null below the reference's minimum size (256×256 pixels of area).
  */
 export function scanDwtDctBlocks(pixels: RgbPixels, withFloat = true): DwtDctScan | null {
-  const { width, height } = pixels;
-  if (width * height < DWT_DCT_MIN_AREA) return null;
-  // cA of the crop to a multiple of 4 has ⌊n/4⌋·2 rows; 4-row blocks of it: ⌊n/8⌋.
-  const blockRows = Math.floor(height / 8);
-  const blockCols = Math.floor(width / 8);
-  const maxima = blockMaxima(pixels, blockRows, blockCols, withFloat);
-  return {
-    blocks: blockRows * blockCols,
-    maxima: withFloat
-      ? { "uint8-bgr": maxima.uint8Bgr, "float-bgr": maxima.floatBgr, "float-rgb": maxima.floatRgb }
-      : { "uint8-bgr": maxima.uint8Bgr },
-  };
+  const scan = createDwtDctScan(pixels, withFloat);
+  if (scan !== null) scoreDwtDctRows(pixels, scan);
+  return scan;
 }
 
 /** Block `num` votes for bit `num % length` with score `|v| % 36 > 18`: ones and counts per bit. */
-export function tallyDwtDctVotes(
-  maxima: Float64Array,
-  length: number,
-): { ones: Uint32Array; counts: Uint32Array } {
+export function tallyDwtDctVotes(maxima: Float64Array, length: number): DwtDctVotes {
   const ones = new Uint32Array(length);
   const counts = new Uint32Array(length);
   const half = DWT_DCT_SCALE / 2;
@@ -176,6 +199,37 @@ export function tallyDwtDctVotes(
     if (++bit === length) bit = 0;
   }
   return { ones, counts };
+}
+
+/** Votes per bit: how many blocks scored 1, and how many voted. */
+export interface DwtDctVotes {
+  ones: Uint32Array;
+  counts: Uint32Array;
+}
+
+/**
+ * Adds the votes of block rows `first`, `first + step`, … to `into` ({@link tallyDwtDctVotes} over
+ * those rows only). Blocks keep their true index, so each votes for the bit it votes for in the
+ * full decode.
+ */
+export function addDwtDctRowVotes(
+  into: DwtDctVotes,
+  maxima: Float64Array,
+  scan: Pick<DwtDctScan, "blockRows" | "blockCols">,
+  first: number,
+  step: number,
+): void {
+  const { ones, counts } = into;
+  const length = ones.length;
+  const half = DWT_DCT_SCALE / 2;
+  for (let bi = first; bi < scan.blockRows; bi += step) {
+    const start = bi * scan.blockCols;
+    for (let num = start, bit = start % length; num < start + scan.blockCols; num++) {
+      if (maxima[num]! % DWT_DCT_SCALE > half) ones[bit]!++;
+      counts[bit]!++;
+      if (++bit === length) bit = 0;
+    }
+  }
 }
 
 /** The reference's bit decision: mean score × 255 > 127, in integers. */
