@@ -113,8 +113,6 @@ export const sdWatermarkPatterns: readonly SdWatermarkPattern[] = [
   },
 ];
 
-const testCount = sdWatermarkPatterns.reduce((sum, pattern) => sum + pattern.embeddings.length, 0);
-
 /** A finding is decisive when its {@link WatermarkFinding.falsePositiveBound} is at most this. */
 export const DECISIVE_WATERMARK_BOUND = 1e-6;
 
@@ -127,6 +125,9 @@ interface WatermarkTest {
 const watermarkTests: readonly WatermarkTest[] = sdWatermarkPatterns.flatMap((pattern) =>
   pattern.embeddings.map((embedding) => ({ pattern, embedding })),
 );
+
+/** The union bound of a finding counts every test the decoder runs. */
+const testCount = watermarkTests.length;
 
 /** How {@link inspectSdWatermark} reached its answer. */
 export interface SdWatermarkInspection {

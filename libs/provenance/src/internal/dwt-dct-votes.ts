@@ -190,15 +190,10 @@ export function scanDwtDctBlocks(pixels: RgbPixels, withFloat = true): DwtDctSca
 
 /** Block `num` votes for bit `num % length` with score `|v| % 36 > 18`: ones and counts per bit. */
 export function tallyDwtDctVotes(maxima: Float64Array, length: number): DwtDctVotes {
-  const ones = new Uint32Array(length);
-  const counts = new Uint32Array(length);
-  const half = DWT_DCT_SCALE / 2;
-  for (let num = 0, bit = 0; num < maxima.length; num++) {
-    if (maxima[num]! % DWT_DCT_SCALE > half) ones[bit]!++;
-    counts[bit]!++;
-    if (++bit === length) bit = 0;
-  }
-  return { ones, counts };
+  const votes = { ones: new Uint32Array(length), counts: new Uint32Array(length) };
+  // All blocks as one row: the row tally with nothing skipped.
+  addDwtDctRowVotes(votes, maxima, { blockRows: 1, blockCols: maxima.length }, 0, 1);
+  return votes;
 }
 
 /** Votes per bit: how many blocks scored 1, and how many voted. */
