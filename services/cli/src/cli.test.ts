@@ -27,6 +27,15 @@ async function mirage(
   }
 }
 
+describe("the installed command", () => {
+  it("is linked by npm install as node_modules/.bin/mirage, as the README's `npx mirage` needs", async () => {
+    // Runs the link npm made (not dist/main.js): a bin that is missing when npm links is skipped silently.
+    const { stdout } = await run(join(repoRoot, "node_modules/.bin/mirage"), ["--help"]);
+    expect(stdout).toMatch(/^Usage: mirage /);
+    expect(stdout).toContain("scan");
+  });
+});
+
 describe.skipIf(!sharedAvailable("fixtures/c2pa"))("mirage scan", () => {
   it("prints one contract-shaped verdict per image with --json, and goes on past bad files", async () => {
     const { stdout, code } = await mirage([
