@@ -2,7 +2,17 @@
 model, aggregates the mean crop logit z per image × variant, fits Platt scaling
 pAi = sigmoid(a·z + b) and picks the band thresholds, pooled over every variant.
 
-    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v2/model.onnx --out work/model/calibration.json
+Platt is fit class-balanced (each class weighs half): pAi is then the evidence read at even prior
+odds, not at val's share of AI images (about a third), which is an accident of how the dataset was
+collected and says nothing about a marketplace's uploads. pAi = 0.5 is the point where the pixels
+favour neither class, which is what balanced accuracy and the AI/real label at 0.5 need. The band
+thresholds are quantiles of val's reals and AIs, so they select the same images either way.
+
+A second Platt fit reads one crop alone (cropCalibration): a single crop's logit is far noisier
+than the mean of 16, so the image calibration would make it overconfident (the reasoner's
+consistency and confirmation read crops one by one).
+
+    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v3/model.onnx --out work/model/calibration.json
 """
 
 from __future__ import annotations
@@ -64,9 +74,12 @@ def main() -> None:
     records = image_logits(args.eval, args.model, args.threads)
     z = np.array([r["z"] for r in records], dtype=np.float64)
     y = np.array([r["label"] for r in records], dtype=np.int64)
-    platt = LogisticRegression(C=1e6, max_iter=1000).fit(z[:, None], y)
+    platt = LogisticRegression(C=1e6, max_iter=1000, class_weight="balanced").fit(z[:, None], y)
     a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     p = 1.0 / (1.0 + np.exp(-(a * z + b)))
+    crop_z = np.array([v for r in records for v in r["cropLogits"]], dtype=np.float64)
+    crop_y = np.array([r["label"] for r in records for _ in r["cropLogits"]], dtype=np.int64)
+    crop_platt = LogisticRegression(C=1e6, max_iter=1000, class_weight="balanced").fit(crop_z[:, None], crop_y)
     likely_ai = threshold_for_fpr(p[y == 0], TARGETS["likelyAiFprReal"])
     likely_real = min(threshold_for_miss(p[y == 1], TARGETS["likelyRealMissAi"]), likely_ai)
     strict = min(threshold_for_miss(p[y == 1], TARGETS["strictLikelyRealMissAi"]), likely_real)
@@ -88,7 +101,9 @@ def main() -> None:
                              "likelyReal": int((ps < likely_real).sum())}
     out = {
         "split": "val",
-        "calibration": {"method": "platt", "a": round(a, 6), "b": round(b, 6), "samples": int(len(z)), "variants": variants},
+        "calibration": {"method": "platt", "classWeight": "balanced", "a": round(a, 6), "b": round(b, 6), "samples": int(len(z)), "variants": variants},
+        "cropCalibration": {"method": "platt", "classWeight": "balanced", "a": round(float(crop_platt.coef_[0, 0]), 6),
+                            "b": round(float(crop_platt.intercept_[0]), 6), "samples": int(len(crop_z))},
         "thresholds": {"likelyAi": likely_ai, "likelyReal": likely_real, "strictLikelyReal": strict, "targets": TARGETS},
         "pooled": summary(p, y, likely_ai, likely_real),
         "perVariant": per_variant,
@@ -97,7 +112,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1))
-    print(json.dumps({k: out[k] for k in ("calibration", "thresholds", "pooled")}, indent=1))
+    print(json.dumps({k: out[k] for k in ("calibration", "cropCalibration", "thresholds", "pooled")}, indent=1))
     for v, m in per_variant.items():
         print(f"{v:12s} {json.dumps(m)}")
 

@@ -4,15 +4,31 @@ export interface Logistic {
   bias: number;
 }
 
+export interface FitOptions {
+  /** L2 penalty on the weights (not the bias), per row. */
+  l2?: number;
+  iterations?: number;
+  /**
+   * Weigh each class to half the total, so the fit is the one it would be on a 50/50 mix: p is
+   * then the likelihood ratio read at even prior odds, not at the fitting data's class mix.
+   */
+  balanceClasses?: boolean;
+}
+
 /**
- * Fits a logistic regression by Newton's method with a small L2 penalty on the weights (not the
- * bias), unweighted — so that, like the pixel model's Platt scaling, pAi is calibrated to the
- * class mix of the data it is fit on. Few features, a few thousand rows: Newton converges in ~10 steps.
+ * Fits a logistic regression by Newton's method with a small L2 penalty on the weights. Few
+ * features, a few thousand rows: Newton converges in ~10 steps.
  */
-export function fitLogistic(x: number[][], y: number[], l2 = 1e-3, iterations = 50): Logistic {
+export function fitLogistic(x: number[][], y: number[], options: FitOptions = {}): Logistic {
+  const { l2 = 1e-3, iterations = 50, balanceClasses = false } = options;
   const d = x[0]?.length ?? 0;
   if (x.length === 0 || x.length !== y.length)
     throw new RangeError("fitLogistic needs as many labels as rows");
+  const positives = y.filter((v) => v === 1).length;
+  if (balanceClasses && (positives === 0 || positives === y.length))
+    throw new RangeError("balanceClasses needs rows of both classes");
+  const rowWeight = (label: number): number =>
+    balanceClasses ? y.length / (2 * (label === 1 ? positives : y.length - positives)) : 1;
   // θ = [w_1 … w_d, b]
   let theta = new Array<number>(d + 1).fill(0);
   for (let it = 0; it < iterations; it++) {
@@ -21,8 +37,9 @@ export function fitLogistic(x: number[][], y: number[], l2 = 1e-3, iterations = 
     x.forEach((row, i) => {
       const z = row.reduce((s, v, j) => s + v * theta[j]!, theta[d]!);
       const p = 1 / (1 + Math.exp(-z));
-      const r = p - y[i]!;
-      const w = p * (1 - p);
+      const weight = rowWeight(y[i]!);
+      const r = weight * (p - y[i]!);
+      const w = weight * p * (1 - p);
       const features = [...row, 1];
       for (let j = 0; j <= d; j++) {
         grad[j]! += r * features[j]!;

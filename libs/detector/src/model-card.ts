@@ -22,6 +22,8 @@ export const modelCardSchema = z.object({
   output: z.object({ name: z.string() }),
   crops: z.object({ count: z.number().int().positive(), aggregation: z.literal("mean-logit") }),
   calibration: z.object({ method: z.enum(["platt", "temperature"]), a: z.number(), b: z.number() }),
+  /** Platt scaling of one crop's logit (noisier than the image's mean); cards before v3 lack it. */
+  cropCalibration: z.object({ a: z.number(), b: z.number() }).optional(),
   thresholds: z.object({
     likelyAi: z.number().min(0).max(1),
     likelyReal: z.number().min(0).max(1),

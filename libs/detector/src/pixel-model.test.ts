@@ -124,6 +124,24 @@ describe("loadPixelModel with the shipped model", () => {
     }
   });
 
+  it("reads one crop less confidently than an image's mean of crops, with the card's crop calibration", async () => {
+    const model = await loadPixelModel(defaultModelDir);
+    try {
+      const { cropCalibration, calibration } = model.card;
+      expect(cropCalibration).toBeDefined();
+      expect(model.calibrateCrop(2)).toBeCloseTo(
+        1 / (1 + Math.exp(-(cropCalibration!.a * 2 + cropCalibration!.b))),
+        10,
+      );
+      expect(model.calibrate(2)).toBeCloseTo(1 / (1 + Math.exp(-(calibration.a * 2 + calibration.b))), 10);
+      // The same logit is stronger evidence as the mean of 16 crops than as one noisy crop.
+      expect(model.calibrateCrop(2)).toBeLessThan(model.calibrate(2));
+      expect(model.calibrateCrop(-2)).toBeGreaterThan(model.calibrate(-2));
+    } finally {
+      await model.close();
+    }
+  });
+
   it("merges concurrent callers' crops into shared inferences when batching", async () => {
     const records: InferenceRecord[] = [];
     const model = await loadPixelModel(defaultModelDir, {

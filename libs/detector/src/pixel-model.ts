@@ -61,7 +61,7 @@ export interface PixelScore {
 /** A loaded pixel model: the ONNX session and its card. */
 export interface PixelModel {
   readonly card: ModelCard;
-  /** "<name>-<version>", e.g. "triage-v2". */
+  /** "<name>-<version>", e.g. "triage-v3". */
   readonly version: string;
   /** The execution providers the session runs on, in priority order: the first takes every operator it supports. */
   readonly executionProviders: readonly ExecutionProviderName[];
@@ -73,6 +73,8 @@ export interface PixelModel {
   scoreCrops(crops: Crop[]): Promise<number[]>;
   /** Turns an aggregated logit into a calibrated pAi. */
   calibrate(logit: number): number;
+  /** Turns one crop's logit into a pAi calibrated for a crop read alone (the card's cropCalibration, else calibrate). */
+  calibrateCrop(logit: number): number;
   close(): Promise<void>;
 }
 
@@ -94,6 +96,8 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
   const { mean, std } = card.input.normalize;
 
   const calibrate = (logit: number): number => sigmoid(card.calibration.a * logit + card.calibration.b);
+  const cropCalibration = card.cropCalibration ?? card.calibration;
+  const calibrateCrop = (logit: number): number => sigmoid(cropCalibration.a * logit + cropCalibration.b);
 
   async function infer(crops: Crop[], calls: number): Promise<number[]> {
     if (crops.length === 0) return [];
@@ -131,6 +135,7 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
     executionProviders: active,
     skippedExecutionProviders: skipped,
     calibrate,
+    calibrateCrop,
     scoreCrops,
     async scoreImage(image, count = card.crops.count) {
       const t0 = performance.now();

@@ -70,7 +70,7 @@ export async function runAnalytic(exam: Examination, first: FirstLook): Promise<
   );
 
   throwIfAborted(signal, "the consistency analysis");
-  const perPosition = positions.map((_, i) => model.calibrate(mean(views.map((v) => v.logits[i]!))));
+  const perPosition = positions.map((_, i) => model.calibrateCrop(mean(views.map((v) => v.logits[i]!))));
   const consistency = readConsistency(positions, perPosition, size, image);
   trace.add(ReasoningStage.ANALYTIC, consistency.text);
 

@@ -19,6 +19,8 @@ import { createTrace } from "./trace.js";
  * 2 × 24 crops (~1.5). Used only to decide whether a time budget allows going on.
  */
 const REST_IN_FIRST_LOOKS = 4.5;
+/** How far above the LIKELY_REAL threshold a ruled-out REAL is kept: clear of it at two decimals. */
+const REAL_EDGE = 0.01;
 
 /** Everything {@link examine} needs besides the request. */
 export interface ExamineContext {
@@ -165,7 +167,9 @@ export async function examine(
   let pAi = withWeakProvenance(calibration.examination(examinationLogOdds, triageLogOdds));
   const { thresholds } = calibration;
   const realAt = policy === "strict" ? thresholds.strictLikelyReal : thresholds.likelyReal;
-  const floor = (realAt + thresholds.likelyAi) / 2;
+  // A confirmed AI-like region rules out REAL, nothing more: pAi rises only to the edge of
+  // LIKELY_REAL, so the rest of the reading still says which way the pixels lean.
+  const floor = realAt + REAL_EDGE;
   const ruledOutReal = reflection?.ruleOutReal === true && pAi < floor;
   if (ruledOutReal) pAi = floor;
   return conclude(

@@ -33,7 +33,7 @@ export async function firstLook(exam: Examination): Promise<FirstLook> {
   const [view] = await scoreViews(model, [{ name: "original", image, positions, mirror: false }], signal);
   const consistency = readConsistency(
     positions,
-    view!.logits.map((l) => model.calibrate(l)),
+    view!.logits.map((l) => model.calibrateCrop(l)),
     size,
     image,
   );

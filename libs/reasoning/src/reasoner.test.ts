@@ -242,11 +242,23 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
     expect(reflection).toMatch(/Reconsidered because the crops disagree/);
     expect(reflection).toMatch(/Looked again at 42 crops of a grid shifted half a crop/);
     expect(reflection).toMatch(/confirms AI-like pixels .* REAL conclusion is ruled out/);
-    expect(verdict.reasoning!.steps[8]!.text).toMatch(
-      /kept at ≥ 0\.50 because a confirmed AI-like region rules out REAL/,
-    );
     expect(verdict.evidence.at(-1)!.details).toMatchObject({ crops: "138", views: "5", reflected: "true" });
     // Half generated, half real: never REAL.
+    expect(verdict.label).toBe(Label.NEEDS_REVIEW);
+    expectContractValid(verdict);
+  });
+
+  it("a confirmed AI-like region rules out REAL, lifting pAi only to the edge of LIKELY_REAL", async () => {
+    // A red strip on the left, blue elsewhere: the pixels lean real overall, but a region looks generated.
+    const strip = textured(256, 192, (x) => (x < 64 ? red : blue));
+    const { verdict } = await analyze(await png(strip), "deep");
+    const reflection = verdict.reasoning!.steps.find((s) => s.stage === REFLECTION)!.text;
+    expect(reflection).toMatch(/confirms AI-like pixels .* REAL conclusion is ruled out/);
+    expect(verdict.reasoning!.steps.at(-1)!.text).toMatch(
+      /kept at ≥ 0\.21 because a confirmed AI-like region rules out REAL/,
+    );
+    // Not REAL, and no lean to AI the pixels do not show: just above the real threshold (0.2).
+    expect(verdict.pAi).toBeCloseTo(0.21, 10);
     expect(verdict.label).toBe(Label.NEEDS_REVIEW);
     expectContractValid(verdict);
   });

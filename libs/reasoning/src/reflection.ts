@@ -109,7 +109,7 @@ export async function reflect(exam: Examination, analytic: Analytic, reasons: Re
   }
   const reflectedLogOdds = scale * logOdds(pooledPixel);
   const pAi = sigmoid(reflectedLogOdds + exam.weakShift);
-  const confirmed = views.some((v) => v.logits.some((l) => model.calibrate(l) >= CONFIRM_P));
+  const confirmed = views.some((v) => v.logits.some((l) => model.calibrateCrop(l) >= CONFIRM_P));
   let ruleOutReal = false;
   if (analytic.consistency.mixed) {
     if (confirmed) {
