@@ -63,6 +63,13 @@ def image_logits(eval_dir: Path, model: Path, threads: int) -> list[dict[str, ob
     return records
 
 
+def fit_platt(z: F64, y: np.ndarray) -> dict[str, str | float | int]:
+    """Class-balanced Platt scaling of logits z: {method, classWeight, a, b, samples}."""
+    platt = LogisticRegression(C=1e6, max_iter=1000, class_weight="balanced").fit(z[:, None], y)
+    return {"method": "platt", "classWeight": "balanced", "a": round(float(platt.coef_[0, 0]), 6),
+            "b": round(float(platt.intercept_[0]), 6), "samples": int(len(z))}
+
+
 def main() -> None:
     """Writes calibration.json: Platt parameters, thresholds, val metrics per variant and source."""
     parser = argparse.ArgumentParser()
@@ -74,12 +81,11 @@ def main() -> None:
     records = image_logits(args.eval, args.model, args.threads)
     z = np.array([r["z"] for r in records], dtype=np.float64)
     y = np.array([r["label"] for r in records], dtype=np.int64)
-    platt = LogisticRegression(C=1e6, max_iter=1000, class_weight="balanced").fit(z[:, None], y)
-    a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    calibration = fit_platt(z, y)
+    a, b = float(calibration["a"]), float(calibration["b"])
     p = 1.0 / (1.0 + np.exp(-(a * z + b)))
     crop_z = np.array([v for r in records for v in r["cropLogits"]], dtype=np.float64)
     crop_y = np.array([r["label"] for r in records for _ in r["cropLogits"]], dtype=np.int64)
-    crop_platt = LogisticRegression(C=1e6, max_iter=1000, class_weight="balanced").fit(crop_z[:, None], crop_y)
     likely_ai = threshold_for_fpr(p[y == 0], TARGETS["likelyAiFprReal"])
     likely_real = min(threshold_for_miss(p[y == 1], TARGETS["likelyRealMissAi"]), likely_ai)
     strict = min(threshold_for_miss(p[y == 1], TARGETS["strictLikelyRealMissAi"]), likely_real)
@@ -101,9 +107,8 @@ def main() -> None:
                              "likelyReal": int((ps < likely_real).sum())}
     out = {
         "split": "val",
-        "calibration": {"method": "platt", "classWeight": "balanced", "a": round(a, 6), "b": round(b, 6), "samples": int(len(z)), "variants": variants},
-        "cropCalibration": {"method": "platt", "classWeight": "balanced", "a": round(float(crop_platt.coef_[0, 0]), 6),
-                            "b": round(float(crop_platt.intercept_[0]), 6), "samples": int(len(crop_z))},
+        "calibration": {**calibration, "variants": variants},
+        "cropCalibration": fit_platt(crop_z, crop_y),
         "thresholds": {"likelyAi": likely_ai, "likelyReal": likely_real, "strictLikelyReal": strict, "targets": TARGETS},
         "pooled": summary(p, y, likely_ai, likely_real),
         "perVariant": per_variant,

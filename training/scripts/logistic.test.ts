@@ -1,16 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { fitLogistic, predict } from "./logistic.js";
 
+/** Deterministic uniform [0, 1) numbers (mulberry32). */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
 describe("fitLogistic", () => {
   it("recovers the parameters that generated the labels", () => {
     // Deterministic pseudo-random data from a known model: p = sigmoid(1.5·x1 − 0.5·x2 + 0.3).
-    let seed = 7; // mulberry32
-    const rand = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-    };
+    const rand = mulberry32(7);
     const x: number[][] = [];
     const y: number[] = [];
     for (let i = 0; i < 20_000; i++) {
@@ -35,13 +39,7 @@ describe("fitLogistic", () => {
     // Class-conditional x ~ N(+1, 1) for AI, N(−1, 1) for real: log-likelihood ratio = 2x. With 3 AI
     // rows to every real one, the unweighted fit learns the 3:1 prior in its bias (≈ ln 3) and the
     // balanced fit does not (≈ 0); both learn the slope.
-    let seed = 11;
-    const rand = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-    };
+    const rand = mulberry32(11);
     const gaussian = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
     const x: number[][] = [];
     const y: number[] = [];

@@ -27,8 +27,9 @@ export function fitLogistic(x: number[][], y: number[], options: FitOptions = {}
   const positives = y.filter((v) => v === 1).length;
   if (balanceClasses && (positives === 0 || positives === y.length))
     throw new RangeError("balanceClasses needs rows of both classes");
-  const rowWeight = (label: number): number =>
-    balanceClasses ? y.length / (2 * (label === 1 ? positives : y.length - positives)) : 1;
+  const weights = y.map((label) =>
+    balanceClasses ? y.length / (2 * (label === 1 ? positives : y.length - positives)) : 1,
+  );
   // θ = [w_1 … w_d, b]
   let theta = new Array<number>(d + 1).fill(0);
   for (let it = 0; it < iterations; it++) {
@@ -37,7 +38,7 @@ export function fitLogistic(x: number[][], y: number[], options: FitOptions = {}
     x.forEach((row, i) => {
       const z = row.reduce((s, v, j) => s + v * theta[j]!, theta[d]!);
       const p = 1 / (1 + Math.exp(-z));
-      const weight = rowWeight(y[i]!);
+      const weight = weights[i]!;
       const r = weight * (p - y[i]!);
       const w = weight * p * (1 - p);
       const features = [...row, 1];

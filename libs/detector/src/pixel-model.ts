@@ -95,9 +95,12 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
   const size = card.input.cropSize;
   const { mean, std } = card.input.normalize;
 
-  const calibrate = (logit: number): number => sigmoid(card.calibration.a * logit + card.calibration.b);
-  const cropCalibration = card.cropCalibration ?? card.calibration;
-  const calibrateCrop = (logit: number): number => sigmoid(cropCalibration.a * logit + cropCalibration.b);
+  const platt =
+    ({ a, b }: { a: number; b: number }) =>
+    (logit: number): number =>
+      sigmoid(a * logit + b);
+  const calibrate = platt(card.calibration);
+  const calibrateCrop = platt(card.cropCalibration ?? card.calibration);
 
   async function infer(crops: Crop[], calls: number): Promise<number[]> {
     if (crops.length === 0) return [];
