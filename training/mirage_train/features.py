@@ -7,11 +7,11 @@ import numpy.typing as npt
 import torch
 
 from .crops import U8
-from .model import TruncatedLite0, normalise
+from .model import Backbones, normalise
 
 
 @torch.no_grad()
-def extract(backbone: TruncatedLite0, crops: U8, batch: int = 64) -> npt.NDArray[np.float32]:
+def extract(backbone: Backbones, crops: U8, batch: int = 64) -> npt.NDArray[np.float32]:
     """Pooled features [N, D] of uint8 crops [N, S, S, 3]."""
     backbone.eval()
     out: list[npt.NDArray[np.float32]] = []

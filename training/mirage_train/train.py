@@ -19,7 +19,7 @@ from .cache import save_npz, train_crops
 from .config import CONFIG, ModelConfig
 from .data import read_index
 from .features import extract
-from .model import TriageNet, TruncatedLite0, load_lite0
+from .model import STAGE_ENDS, Backbones, TriageNet, TruncatedLite, load_backbone
 
 
 def seed_everything(seed: int) -> None:
@@ -31,7 +31,9 @@ def seed_everything(seed: int) -> None:
 
 def build_net(config: ModelConfig, pretrained: bool) -> TriageNet:
     """The architecture of the card (pretrained or randomly initialised backbone)."""
-    return TriageNet(TruncatedLite0(load_lite0(pretrained), config.last_stage, config.pooled_stages, config.head_mean))
+    parts = [TruncatedLite(load_backbone(b.name, pretrained), STAGE_ENDS[b.name], b.last_stage, b.pooled_stages, b.head_mean)
+             for b in config.backbones]
+    return TriageNet(Backbones(parts))
 
 
 def fit_probe(features: np.ndarray, labels: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, np.ndarray, LogisticRegression]:
