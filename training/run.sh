@@ -47,11 +47,12 @@ step "model card"
 
 cd "$ROOT"
 step "onnxruntime-node loads the model"
-node -e "
+MODEL_DIR="$OUT" node -e "
 const ort = await import('onnxruntime-node');
 const fs = await import('node:fs');
-const card = JSON.parse(fs.readFileSync('models/triage/v4/model.json', 'utf8'));
-const s = await ort.InferenceSession.create('models/triage/v4/model.onnx');
+const dir = process.env.MODEL_DIR;
+const card = JSON.parse(fs.readFileSync(dir + '/model.json', 'utf8'));
+const s = await ort.InferenceSession.create(dir + '/model.onnx');
 const n = card.crops.count, S = card.input.cropSize;
 const out = await s.run({ input: new ort.Tensor('float32', new Float32Array(n * 3 * S * S), [n, 3, S, S]) });
 if (out.logit.dims.join() !== [n, 1].join()) throw new Error('logit dims ' + out.logit.dims);

@@ -32,7 +32,8 @@ def main() -> None:
     c = CONFIG
     card = {
         "name": "triage",
-        "version": "v4",
+        # The folder names the version (models/triage/<version>/model.json): one place to bump it.
+        "version": args.out.parent.name,
         "file": "model.onnx",
         "input": {"name": "input", "dtype": "float32", "layout": "NCHW", "channels": "RGB", "cropSize": c.crop_size,
                   "normalize": {"mean": 127, "std": 128}, "shape": ["N", 3, c.crop_size, c.crop_size]},

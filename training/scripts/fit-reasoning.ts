@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { MirageError } from "@mirage/errors";
 import { reasoningCardSchema } from "@mirage/reasoning";
@@ -40,7 +40,8 @@ const { values } = parseArgs({
     data: { type: "string" },
     records: { type: "string" },
     out: { type: "string" },
-    version: { type: "string", default: "v4" },
+    // Default: the card's folder names the version (models/reasoning/forensic-<version>/model.json).
+    version: { type: "string" },
   },
 });
 if (!values.data || !values.records || !values.out) {
@@ -146,7 +147,7 @@ if (!best) throw new MirageError("INTERNAL", "no adaptive rule meets the constra
 
 const card = {
   name: "forensic" as const,
-  version: values.version,
+  version: values.version ?? basename(dirname(values.out)).replace(/^forensic-/, ""),
   triageModel,
   fitOn: {
     manifest: "datasets/aigi-v1/manifest.csv",
