@@ -1,4 +1,4 @@
-"""Step "compare": the shipped design (pretrained backbone, linear probe) against the same
+"""Step "compare": the shipped design (pretrained backbones, linear + MLP probe) against the same
 architecture trained from scratch end-to-end on the same augmented crops, on a fixed CPU budget.
 Both are scored on val grid crops re-encoded JPEG q90 in Python (a stand-in for pixels-only, used
 only for this comparison) and on the clean decoded val images.
@@ -81,7 +81,7 @@ def main() -> None:
     scratch = train_from_scratch(train["crops"], train["labels"], args.steps, args.batch, CONFIG.seed)
     minutes = round((time.time() - started) / 60, 1)
     out: dict[str, object] = {"split": "val", "protocol": "decoded val images, grid crops; jpeg90 = Python re-encode q90 (pixels-only stand-in)"}
-    for name, net in (("pretrainedLinearProbe", shipped), ("fromScratch", scratch)):
+    for name, net in (("pretrainedProbe", shipped), ("fromScratch", scratch)):
         out[name] = {view: scores_report(image_scores(net, c, o, len(val)), labels) for view, (c, o) in views.items()}
     out["fromScratchBudget"] = {"steps": args.steps, "batch": args.batch, "cropsSeen": args.steps * args.batch, "minutes": minutes, "optimiser": "AdamW lr 2e-3"}
     (args.work / "compare.json").write_text(json.dumps(out, indent=2))

@@ -87,16 +87,31 @@ def _mean_std(x: torch.Tensor) -> list[torch.Tensor]:
     return [mean, torch.sqrt(var.clamp_min(0.0) + 1e-6)]
 
 
+class ProbeHead(nn.Module):
+    """Standardised features → logit: `linear_weight` × a linear probe + (1 − `linear_weight`) × an
+    MLP (one hidden ReLU layer). An ensemble of MLPs whose logits are averaged is one MLP with their
+    hidden units side by side (see `train.assemble_head`)."""
+
+    def __init__(self, feature_dim: int, hidden: int, linear_weight: float) -> None:
+        super().__init__()
+        self.linear = nn.Linear(feature_dim, 1)
+        self.mlp = nn.Sequential(nn.Linear(feature_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        self.linear_weight = linear_weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear_weight * self.linear(x) + (1.0 - self.linear_weight) * self.mlp(x)
+
+
 class TriageNet(nn.Module):
-    """Backbone features → fixed standardisation → linear → logit [N, 1]. The input is the
+    """Backbone features → fixed standardisation → probe head → logit [N, 1]. The input is the
     normalised crop (x − 127) / 128, RGB, NCHW."""
 
-    def __init__(self, backbone: Backbones) -> None:
+    def __init__(self, backbone: Backbones, head: ProbeHead) -> None:
         super().__init__()
         self.backbone = backbone
         self.register_buffer("feat_mean", torch.zeros(backbone.feature_dim))
         self.register_buffer("feat_std", torch.ones(backbone.feature_dim))
-        self.head = nn.Linear(backbone.feature_dim, 1)
+        self.head = head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.backbone(x)

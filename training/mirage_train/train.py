@@ -1,5 +1,5 @@
-"""Step "train": augmented training crops → frozen truncated backbone features → logistic
-regression on standardised features (a multi-stage linear probe) → TriageNet weights.
+"""Step "train": augmented training crops → frozen truncated backbone features → a probe on the
+standardised features (logistic regression mixed with an ensemble of small MLPs) → TriageNet weights.
 
     python -m mirage_train.train --decoded work/decoded --work work/model
 """
@@ -9,17 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
 
 from .cache import save_npz, train_crops
 from .config import CONFIG, ModelConfig
 from .data import read_index
 from .features import extract
-from .model import STAGE_ENDS, Backbones, TriageNet, TruncatedLite, load_backbone
+from .model import STAGE_ENDS, Backbones, ProbeHead, TriageNet, TruncatedLite, load_backbone
 
 
 def seed_everything(seed: int) -> None:
@@ -33,15 +35,70 @@ def build_net(config: ModelConfig, pretrained: bool) -> TriageNet:
     """The architecture of the card (pretrained or randomly initialised backbone)."""
     parts = [TruncatedLite(load_backbone(b.name, pretrained), STAGE_ENDS[b.name], b.last_stage, b.pooled_stages, b.head_mean)
              for b in config.backbones]
-    return TriageNet(Backbones(parts))
+    backbone = Backbones(parts)
+    return TriageNet(backbone, ProbeHead(backbone.feature_dim, config.probe_hidden * config.probe_members, config.probe_linear_weight))
 
 
-def fit_probe(features: np.ndarray, labels: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, np.ndarray, LogisticRegression]:
-    """Standardisation statistics and an L2 logistic regression (classes weighted alike) on the standardised features."""
+@dataclass
+class Probe:
+    """The fitted probe: standardisation, the linear probe, the MLP members, and how they mix."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    linear: LogisticRegression
+    members: list[MLPClassifier]
+    linear_weight: float
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """The probe's logit per row of raw features (what the assembled head must reproduce)."""
+        x = (features - self.mean) / self.std
+        mlp = np.mean([member_logits(m, x) for m in self.members], axis=0)
+        return self.linear_weight * self.linear.decision_function(x) + (1.0 - self.linear_weight) * mlp
+
+
+def fit_probe(features: np.ndarray, labels: np.ndarray, config: ModelConfig) -> Probe:
+    """Standardisation statistics, an L2 logistic regression (classes weighted alike) and
+    `probe_members` MLPs (one hidden ReLU layer, L2 alpha, each stopped when accuracy on its own
+    random tenth of the crops stops improving; member i seeded seed + i) on the standardised
+    features. Averaging members removes the seed noise one MLP has (val AUROC of single members
+    0.947-0.956); mixing in the linear probe keeps its balanced accuracy (training/README.md)."""
     mean = features.mean(axis=0)
     std = features.std(axis=0) + 1e-6
-    probe = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=seed).fit((features - mean) / std, labels)
-    return mean, std, probe
+    x = (features - mean) / std
+    linear = LogisticRegression(C=config.probe_c, max_iter=5000, class_weight="balanced", random_state=config.seed).fit(x, labels)
+    members = [
+        MLPClassifier(hidden_layer_sizes=(config.probe_hidden,), alpha=config.probe_alpha, max_iter=60,
+                      early_stopping=True, random_state=config.seed + i).fit(x, labels)
+        for i in range(config.probe_members)
+    ]
+    return Probe(mean, std, linear, members, config.probe_linear_weight)
+
+
+def member_logits(member: MLPClassifier, x: np.ndarray) -> np.ndarray:
+    """One MLP's logit (before its sigmoid) for standardised features x."""
+    hidden = np.maximum(x @ member.coefs_[0] + member.intercepts_[0], 0.0)
+    return (hidden @ member.coefs_[1] + member.intercepts_[1]).ravel()
+
+
+def as_tensor(values: np.ndarray | list[float]) -> torch.Tensor:
+    """float32 tensor of numpy values (the net's dtype)."""
+    return torch.from_numpy(np.asarray(values, dtype=np.float32))
+
+
+def assemble_head(net: TriageNet, probe: Probe) -> None:
+    """Writes the probe into the net: standardisation, the linear probe, and the MLP members as one
+    MLP with their hidden units side by side and each output weight divided by the member count, so
+    that its logit is the mean of the members' logits."""
+    k = len(probe.members)
+    with torch.no_grad():
+        net.feat_mean.copy_(as_tensor(probe.mean))
+        net.feat_std.copy_(as_tensor(probe.std))
+        net.head.linear.weight.copy_(as_tensor(probe.linear.coef_))
+        net.head.linear.bias.copy_(as_tensor(probe.linear.intercept_))
+        net.head.mlp[0].weight.copy_(as_tensor(np.concatenate([m.coefs_[0].T for m in probe.members])))
+        net.head.mlp[0].bias.copy_(as_tensor(np.concatenate([m.intercepts_[0] for m in probe.members])))
+        net.head.mlp[2].weight.copy_(as_tensor(np.concatenate([m.coefs_[1].ravel() for m in probe.members])[None, :] / k))
+        net.head.mlp[2].bias.fill_(float(np.mean([m.intercepts_[1][0] for m in probe.members])))
 
 
 def main() -> None:
@@ -61,16 +118,13 @@ def main() -> None:
     save_npz(args.work / "train-crops.npz", crops=crops, labels=labels, owner=owner)
     net = build_net(config, pretrained=True).eval()
     features = extract(net.backbone, crops)
-    mean, std, probe = fit_probe(features, labels, config.probe_c, config.seed)
-    with torch.no_grad():
-        net.feat_mean.copy_(torch.from_numpy(mean.astype(np.float32)))
-        net.feat_std.copy_(torch.from_numpy(std.astype(np.float32)))
-        net.head.weight.copy_(torch.from_numpy(probe.coef_.astype(np.float32)))
-        net.head.bias.copy_(torch.from_numpy(probe.intercept_.astype(np.float32)))
-    # The assembled net must reproduce the probe's decision function on the training features.
+    probe = fit_probe(features, labels, config)
+    assemble_head(net, probe)
+    # The assembled net must reproduce the probe's logits on the training features.
+    expected = probe.logits(features)
     with torch.no_grad():
         check = net.head((torch.from_numpy(features) - net.feat_mean) / net.feat_std).numpy().ravel()
-    drift = float(np.abs(check - probe.decision_function((features - mean) / std)).max())
+    drift = float(np.abs(check - expected).max())
     if drift > 1e-3:
         raise RuntimeError(f"assembled head disagrees with the probe by {drift}")
     torch.save(net.state_dict(), args.work / "triage.pt")
@@ -80,7 +134,8 @@ def main() -> None:
         "real": int(sum(1 - i.label for i in items)),
         "crops": int(len(crops)),
         "featureDim": int(features.shape[1]),
-        "trainCropAccuracy": float(probe.score((features - mean) / std, labels)),
+        "trainCropAccuracy": float(np.mean((expected > 0) == (labels == 1))),
+        "probeEpochs": [int(m.n_iter_) for m in probe.members],
         "seconds": round(time.time() - started, 1),
         "config": config.as_dict(),
     }
