@@ -22,7 +22,7 @@ step "decode every manifest image with decodeImage"
 "${TSX[@]}" training/scripts/decode-dataset.ts --data "$DATA" --out "$WORK/decoded"
 
 cd "$ROOT/training"
-step "train (frozen truncated backbones + MLP probe on augmented crops)"
+step "train (frozen truncated backbones + linear and MLP probe on augmented crops)"
 "$PY" -m mirage_train.train --decoded "$WORK/decoded" --work "$WORK/model"
 
 step "export ONNX, check against torch, measure cost on one thread"

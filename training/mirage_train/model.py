@@ -1,6 +1,6 @@
 """The triage pixel model: truncated ImageNet EfficientNet-Lite backbones, multi-stage mean+std
-pooling of each, concatenated, and a linear head giving one uncalibrated logit per crop (AI
-positive)."""
+pooling of each, concatenated, and a probe head (linear + MLP) giving one uncalibrated logit per
+crop (AI positive)."""
 
 from __future__ import annotations
 
