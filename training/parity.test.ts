@@ -17,7 +17,7 @@ interface Card {
   input: { cropSize: number; normalize: { mean: number; std: number } };
   crops: { count: number };
 }
-const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v5/model.json"), "utf8")) as Card;
+const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v6/model.json"), "utf8")) as Card;
 
 /** The first python with numpy and pillow, in the documented order of preference. */
 function findPython(): string | undefined {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds models/triage/v5 from a dataset folder: decode → train → export → eval crops (val) →
+# Rebuilds models/triage/v6 from a dataset folder: decode → train → fine-tune → export → eval crops (val) →
 # calibrate → compare → card → onnxruntime-node check. Run from anywhere:
 #   training/run.sh [dataset dir, default ../shared/datasets/aigi-v1]
 # Env: MIRAGE_TRAIN_PYTHON (default training/.venv/bin/python), COMPARE=0 skips the from-scratch run.
@@ -9,7 +9,7 @@ cd "$ROOT"
 DATA="$(cd "${1:-$ROOT/../shared/datasets/aigi-v1}" && pwd)"
 PY="${MIRAGE_TRAIN_PYTHON:-$ROOT/training/.venv/bin/python}"
 WORK="$ROOT/training/work"
-OUT="$ROOT/models/triage/v5"
+OUT="$ROOT/models/triage/v6"
 # tsx resolves @mirage/* to their TypeScript sources (no build needed) with this condition.
 TSX=(npx tsx --conditions=@mirage/source)
 export PYTHONHASHSEED=0
@@ -24,6 +24,9 @@ step "decode every manifest image with decodeImage"
 cd "$ROOT/training"
 step "train (frozen truncated backbones + linear and MLP probe on augmented crops)"
 "$PY" -m mirage_train.train --decoded "$WORK/decoded" --work "$WORK/model"
+
+step "fine-tune the last stage of each backbone with the head"
+"$PY" -m mirage_train.finetune --work "$WORK/model"
 
 step "export ONNX, check against torch, measure cost on one thread"
 "$PY" -m mirage_train.export --work "$WORK/model" --out "$OUT/model.onnx"

@@ -75,13 +75,13 @@ def main() -> None:
         "jpeg90": split_grid_crops(val, CONFIG.crop_size, CONFIG.crop_count, reencode=True),
     }
     shipped = build_net(CONFIG, pretrained=False)
-    shipped.load_state_dict(torch.load(args.work / "triage.pt", weights_only=True))
+    shipped.load_state_dict(torch.load(args.work / "finetuned.pt", weights_only=True))
     train = np.load(args.work / "train-crops.npz")
     started = time.time()
     scratch = train_from_scratch(train["crops"], train["labels"], args.steps, args.batch, CONFIG.seed)
     minutes = round((time.time() - started) / 60, 1)
     out: dict[str, object] = {"split": "val", "protocol": "decoded val images, grid crops; jpeg90 = Python re-encode q90 (pixels-only stand-in)"}
-    for name, net in (("pretrainedProbe", shipped), ("fromScratch", scratch)):
+    for name, net in (("shipped", shipped), ("fromScratch", scratch)):
         out[name] = {view: scores_report(image_scores(net, c, o, len(val)), labels) for view, (c, o) in views.items()}
     out["fromScratchBudget"] = {"steps": args.steps, "batch": args.batch, "cropsSeen": args.steps * args.batch, "minutes": minutes, "optimiser": "AdamW lr 2e-3"}
     (args.work / "compare.json").write_text(json.dumps(out, indent=2))

@@ -1,7 +1,7 @@
 """Step "export": TriageNet → ONNX (opset 17, input "input" [N,3,S,S], output "logit" [N,1], only
 the batch axis dynamic); checks onnxruntime against torch and measures the cost on one thread.
 
-    python -m mirage_train.export --work work/model --out ../models/triage/v5/model.onnx
+    python -m mirage_train.export --work work/model --out ../models/triage/v6/model.onnx
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def main() -> None:
     config = CONFIG
     torch.manual_seed(config.seed)
     net: TriageNet = build_net(config, pretrained=False)
-    net.load_state_dict(torch.load(args.work / "triage.pt", weights_only=True))
+    net.load_state_dict(torch.load(args.work / "finetuned.pt", weights_only=True))
     net.eval()
     size = config.crop_size
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -55,11 +55,11 @@ class TruncatedLite(nn.Module):
         for idx, block in enumerate(self.blocks):
             x = block(x)
             if idx in self.tap_at:
-                pooled.extend(_mean_std(x))
+                pooled.extend(mean_std(x))
         if self.head_conv is not None:
             x = self.head_conv(x)
             if self.tap_head:
-                pooled.extend(_mean_std(x))
+                pooled.extend(mean_std(x))
             if self.head_mean:
                 pooled.append(x.mean(dim=(2, 3)))
         return torch.cat(pooled, dim=1)
@@ -80,7 +80,7 @@ class Backbones(nn.Module):
         return torch.cat([p(x) for p in self.parts], dim=1)
 
 
-def _mean_std(x: torch.Tensor) -> list[torch.Tensor]:
+def mean_std(x: torch.Tensor) -> list[torch.Tensor]:
     """Channel-wise mean and standard deviation over space (the std carries texture statistics)."""
     mean = x.mean(dim=(2, 3))
     var = (x * x).mean(dim=(2, 3)) - mean * mean

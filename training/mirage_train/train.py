@@ -102,7 +102,7 @@ def assemble_head(net: TriageNet, probe: Probe) -> None:
 
 
 def main() -> None:
-    """Trains and saves work/model/triage.pt + train.json."""
+    """Trains and saves work/model/triage.pt (the probe on frozen features) + train.json."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--decoded", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True)
