@@ -42,10 +42,8 @@ def score_crops(model: Path, crops: np.ndarray, threads: int, batch: int = 64) -
     return np.concatenate(out).astype(np.float64)
 
 
-def image_logits(eval_dir: Path, model: Path, threads: int) -> list[dict[str, object]]:
-    """One record per image × variant: z (mean crop logit), label, source, variant, crops."""
-    crops = np.load(eval_dir / "crops.npy", mmap_mode="r")
-    logits = score_crops(model, crops, threads)
+def image_groups(eval_dir: Path) -> tuple[dict[tuple[int, str], list[int]], dict[tuple[int, str], dict[str, str]]]:
+    """The rows of crops.csv (= rows of crops.npy) of each image × variant, and that image's row."""
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
     meta: dict[tuple[int, str], dict[str, str]] = {}
     with open(eval_dir / "crops.csv", newline="") as f:
@@ -53,6 +51,14 @@ def image_logits(eval_dir: Path, model: Path, threads: int) -> list[dict[str, ob
             key = (int(row["image"]), row["variant"])
             groups[key].append(row_index)
             meta[key] = row
+    return groups, meta
+
+
+def image_logits(eval_dir: Path, model: Path, threads: int) -> list[dict[str, object]]:
+    """One record per image × variant: z (mean crop logit), label, source, variant, crops."""
+    crops = np.load(eval_dir / "crops.npy", mmap_mode="r")
+    logits = score_crops(model, crops, threads)
+    groups, meta = image_groups(eval_dir)
     records = []
     for key, rows in groups.items():
         m = meta[key]

@@ -13,6 +13,7 @@ from pathlib import Path
 from .augment import RECIPE
 from .config import CONFIG
 from .data import sha256_file
+from .finetune import FINETUNED_WEIGHTS, trained_blocks
 from .model import STAGE_ENDS
 
 
@@ -25,7 +26,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, required=True, help="wall minutes of the whole pipeline run")
     args = parser.parse_args()
     train = json.loads((args.work / "train.json").read_text())
-    finetune = json.loads((args.work / "finetune.json").read_text())
+    finetune = json.loads((args.work / FINETUNED_WEIGHTS).with_suffix(".json").read_text())
     export = json.loads((args.work / "export.json").read_text())
     cal = json.loads((args.work / "calibration.json").read_text())
     compare_file = args.work / "compare.json"
@@ -60,7 +61,7 @@ def main() -> None:
                      "head": (f"fixed standardisation, then {c.probe_linear_weight} × linear (logistic regression) + {1 - c.probe_linear_weight} × "
                               f"the mean of {c.probe_members} MLPs of {c.probe_hidden} ReLU units (exported as one MLP of "
                               f"{c.probe_members * c.probe_hidden} units), fitted on frozen features, then trained with the last stage of each backbone"),
-                     "fineTuned": {b.name: f"stage {b.last_stage} (blocks {STAGE_ENDS[b.name][b.last_stage - 1] + 1}-{STAGE_ENDS[b.name][b.last_stage]})" for b in c.backbones},
+                     "fineTuned": {b.name: f"stage {b.last_stage} (blocks {trained_blocks(b).start}-{trained_blocks(b).stop - 1})" for b in c.backbones},
                      "onnxBytes": export["bytes"]},
         "training": {"manifest": "datasets/aigi-v1/manifest.csv", "manifestSha256": sha256_file(args.manifest), "split": "train",
                      "images": train["images"], "imagesAi": train["ai"], "imagesReal": train["real"], "crops": train["crops"],

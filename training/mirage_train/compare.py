@@ -20,6 +20,7 @@ from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from .cache import split_grid_crops
 from .config import CONFIG
 from .data import read_index
+from .finetune import FINETUNED_WEIGHTS
 from .model import TriageNet, normalise
 from .train import build_net, seed_everything
 
@@ -75,7 +76,7 @@ def main() -> None:
         "jpeg90": split_grid_crops(val, CONFIG.crop_size, CONFIG.crop_count, reencode=True),
     }
     shipped = build_net(CONFIG, pretrained=False)
-    shipped.load_state_dict(torch.load(args.work / "finetuned.pt", weights_only=True))
+    shipped.load_state_dict(torch.load(args.work / FINETUNED_WEIGHTS, weights_only=True))
     train = np.load(args.work / "train-crops.npz")
     started = time.time()
     scratch = train_from_scratch(train["crops"], train["labels"], args.steps, args.batch, CONFIG.seed)

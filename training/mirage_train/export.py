@@ -19,6 +19,7 @@ import torch
 from .config import CONFIG
 from .crops import normalise
 from .model import TriageNet
+from .finetune import FINETUNED_WEIGHTS
 from .train import build_net
 
 
@@ -52,7 +53,7 @@ def main() -> None:
     config = CONFIG
     torch.manual_seed(config.seed)
     net: TriageNet = build_net(config, pretrained=False)
-    net.load_state_dict(torch.load(args.work / "finetuned.pt", weights_only=True))
+    net.load_state_dict(torch.load(args.work / FINETUNED_WEIGHTS, weights_only=True))
     net.eval()
     size = config.crop_size
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,11 +15,9 @@ few to re-estimate them. The number of epochs is fixed in the config, never chos
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +25,13 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch import nn
 
-from .config import CONFIG
+from .calibrate import image_groups
+from .config import CONFIG, BackboneSpec
 from .model import STAGE_ENDS, TriageNet, TruncatedLite, mean_std, normalise
 from .train import build_net, seed_everything
+
+# The weights "export" and "compare" read: the net after fine-tuning.
+FINETUNED_WEIGHTS = "finetuned.pt"
 
 
 class SplitTrunk(nn.Module):
@@ -68,12 +70,15 @@ class SplitTrunk(nn.Module):
         return [p for block in self.part.blocks[self.cut :] for p in block.parameters()]
 
 
+def trained_blocks(spec: BackboneSpec) -> range:
+    """Block indices of a backbone's last stage: the blocks fine-tuning trains."""
+    ends = STAGE_ENDS[spec.name]
+    return range(ends[spec.last_stage - 1] + 1, ends[spec.last_stage] + 1)
+
+
 def split_trunks(net: TriageNet) -> list[SplitTrunk]:
     """One SplitTrunk per backbone, cut at the first block of its last stage."""
-    trunks = []
-    for spec, part in zip(CONFIG.backbones, net.backbone.parts):
-        trunks.append(SplitTrunk(part, STAGE_ENDS[spec.name][spec.last_stage - 1] + 1))
-    return trunks
+    return [SplitTrunk(part, trained_blocks(spec).start) for spec, part in zip(CONFIG.backbones, net.backbone.parts)]
 
 
 @torch.no_grad()
@@ -107,36 +112,32 @@ def check_split(net: TriageNet, trunks: list[SplitTrunk], crops: np.ndarray) -> 
         raise RuntimeError(f"split trunks disagree with the net by {drift}")
 
 
+def cached_logits(net: TriageNet, trunks: list[SplitTrunk], fixed: list[np.ndarray], acts: list[np.ndarray], rows: np.ndarray | slice) -> torch.Tensor:
+    """The net's logits of the cached crops at `rows`."""
+    return head_logits(net, trunks, [torch.from_numpy(x[rows]) for x in fixed], [torch.from_numpy(x[rows].astype(np.float32)) for x in acts])
+
+
 @torch.no_grad()
 def score(net: TriageNet, trunks: list[SplitTrunk], fixed: list[np.ndarray], acts: list[np.ndarray], batch: int = 512) -> np.ndarray:
-    """Logits of cached crops."""
-    out = []
-    for s in range(0, len(fixed[0]), batch):
-        f = [torch.from_numpy(x[s : s + batch]) for x in fixed]
-        a = [torch.from_numpy(x[s : s + batch].astype(np.float32)) for x in acts]
-        out.append(head_logits(net, trunks, f, a).numpy())
-    return np.concatenate(out)
+    """Logits of every cached crop."""
+    return np.concatenate([cached_logits(net, trunks, fixed, acts, slice(s, s + batch)).numpy() for s in range(0, len(fixed[0]), batch)])
 
 
-def val_auroc(logits: np.ndarray, rows: list[dict[str, str]]) -> dict[str, float]:
+def val_auroc(logits: np.ndarray, eval_dir: Path) -> dict[str, float]:
     """AUROC of the mean crop logit per image, pixels-only and pooled over variants (monitoring only)."""
-    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
-    truth: dict[tuple[str, str], bool] = {}
-    for value, row in zip(logits, rows):
-        key = (row["image"], row["variant"])
-        groups[key].append(float(value))
-        truth[key] = row["label"] == "ai"
+    groups, meta = image_groups(eval_dir)
     out = {}
     for name, keys in (("pixelsOnly", [k for k in groups if k[1] == "pixels-only"]), ("pooled", list(groups))):
-        out[name] = round(float(roc_auc_score([truth[k] for k in keys], [np.mean(groups[k]) for k in keys])), 4)
+        truth = [meta[k]["label"] == "ai" for k in keys]
+        out[name] = round(float(roc_auc_score(truth, [logits[groups[k]].mean() for k in keys])), 4)
     return out
 
 
 def main() -> None:
-    """Fine-tunes and saves the weights + work/model/finetune.json (loss per epoch, seconds)."""
+    """Fine-tunes and saves the weights, and beside them their log (same name, .json: loss per epoch, seconds)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, required=True)
-    parser.add_argument("--out", type=Path, help="where the fine-tuned weights go (default work/finetuned.pt)")
+    parser.add_argument("--out", type=Path, help=f"where the fine-tuned weights go (default work/{FINETUNED_WEIGHTS})")
     parser.add_argument("--val", type=Path, help="eval-val folder: logs val AUROC per epoch (monitoring, not selection)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="use only the first N training crops (smoke runs)")
@@ -159,13 +160,9 @@ def main() -> None:
     fixed, acts = cache_prefixes(trunks, crops)
     print(json.dumps({"cached": len(crops), "seconds": round(time.time() - started, 1),
                       "actShapes": [list(a.shape[1:]) for a in acts]}), flush=True)
-    val = None
-    if args.val:
-        val_crops = np.load(args.val / "crops.npy", mmap_mode="r")
-        with open(args.val / "crops.csv", newline="") as f:
-            val_rows = list(csv.DictReader(f))
-        val = (*cache_prefixes(trunks, val_crops), val_rows)
-        print(json.dumps({"epoch": 0, "val": val_auroc(score(net, trunks, val[0], val[1]), val[2]),
+    val = cache_prefixes(trunks, np.load(args.val / "crops.npy", mmap_mode="r")) if args.val else None
+    if val is not None:
+        print(json.dumps({"epoch": 0, "val": val_auroc(score(net, trunks, *val), args.val),
                           "seconds": round(time.time() - started, 1)}), flush=True)
 
     params = [p for t in trunks for p in t.trained_parameters()] + list(net.head.parameters())
@@ -187,9 +184,7 @@ def main() -> None:
         running = 0.0
         for step in range(steps_per_epoch):
             idx = np.sort(order[step * config.finetune_batch : (step + 1) * config.finetune_batch])
-            f = [torch.from_numpy(x[idx]) for x in fixed]
-            a = [torch.from_numpy(x[idx].astype(np.float32)) for x in acts]
-            loss = loss_fn(head_logits(net, trunks, f, a), y_all[idx])
+            loss = loss_fn(cached_logits(net, trunks, fixed, acts, idx), y_all[idx])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -197,13 +192,13 @@ def main() -> None:
             running += float(loss) * len(idx)
         record = {"epoch": epoch, "trainLoss": round(running / len(labels), 4), "seconds": round(time.time() - started, 1)}
         if val is not None:
-            record["val"] = val_auroc(score(net, trunks, val[0], val[1]), val[2])
+            record["val"] = val_auroc(score(net, trunks, *val), args.val)
         history.append(record)
         print(json.dumps(record), flush=True)
-    for p in net.parameters():
-        p.requires_grad_(False)
-    torch.save(net.state_dict(), args.out or args.work / "finetuned.pt")
-    (args.work / "finetune.json").write_text(json.dumps({"crops": int(len(labels)), "history": history, "seconds": round(time.time() - started, 1)}, indent=2))
+    weights = args.out or args.work / FINETUNED_WEIGHTS
+    torch.save(net.state_dict(), weights)
+    # Beside the weights, so that a run with --out (a smoke or an experiment) leaves the pipeline's log alone.
+    weights.with_suffix(".json").write_text(json.dumps({"crops": int(len(labels)), "history": history, "seconds": round(time.time() - started, 1)}, indent=2))
 
 
 if __name__ == "__main__":
