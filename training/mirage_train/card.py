@@ -13,8 +13,9 @@ from pathlib import Path
 from .augment import RECIPE
 from .config import CONFIG
 from .data import sha256_file
-from .finetune import FINETUNED_WEIGHTS, trained_blocks
+from .finetune import FINETUNED_WEIGHTS
 from .model import STAGE_ENDS
+from .split import trained_blocks
 
 
 def main() -> None:

@@ -1,5 +1,6 @@
 """Step "train": augmented training crops → frozen truncated backbone features → a probe on the
 standardised features (logistic regression mixed with an ensemble of small MLPs) → TriageNet weights.
+The same forward pass keeps each crop's frozen prefix for the "finetune" step (split.py).
 
     python -m mirage_train.train --decoded work/decoded --work work/model
 """
@@ -20,8 +21,8 @@ from sklearn.neural_network import MLPClassifier
 from .cache import save_npz, train_crops
 from .config import CONFIG, ModelConfig
 from .data import read_index
-from .features import extract
 from .model import STAGE_ENDS, Backbones, ProbeHead, TriageNet, TruncatedLite, load_backbone
+from .split import PREFIXES, forward_split, split_trunks
 
 
 def seed_everything(seed: int) -> None:
@@ -102,7 +103,8 @@ def assemble_head(net: TriageNet, probe: Probe) -> None:
 
 
 def main() -> None:
-    """Trains and saves work/model/triage.pt (the probe on frozen features) + train.json."""
+    """Trains and saves work/model/triage.pt (the probe on frozen features) + train.json, and the
+    frozen prefixes of the training crops (train-prefixes.npz) for fine-tuning."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--decoded", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True)
@@ -117,7 +119,8 @@ def main() -> None:
     crops, labels, owner = train_crops(items, config.crop_size, config.train_draws, config.seed)
     save_npz(args.work / "train-crops.npz", crops=crops, labels=labels, owner=owner)
     net = build_net(config, pretrained=True).eval()
-    features = extract(net.backbone, crops)
+    features, prefixes = forward_split(split_trunks(net), crops)
+    prefixes.save(args.work / PREFIXES)
     probe = fit_probe(features, labels, config)
     assemble_head(net, probe)
     # The assembled net must reproduce the probe's logits on the training features.
