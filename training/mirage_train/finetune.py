@@ -5,8 +5,8 @@ on frozen features), and writes work/model/finetuned.pt, the weights "export" sh
 Everything before the last stage stays frozen, so its output is computed once per crop — by the
 train step, in the pass that gives the probe its features — and kept (work/model/train-prefixes.npz,
 float16 activations): the features pooled there are fixed, and each epoch runs only the last stage
-of each backbone and the head. Batch norm keeps its ImageNet statistics (eval mode): 695 images are too
-few to re-estimate them. The number of epochs is fixed in the config, never chosen on val.
+of each backbone and the head. Batch norm keeps its ImageNet statistics (eval mode): 695 images are
+too few to re-estimate them. The number of epochs is fixed in the config, never chosen on val.
 
     python -m mirage_train.finetune --work work/model [--val work/eval-val]
 
