@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help=f"where the fine-tuned weights go (default work/{FINETUNED_WEIGHTS})")
     parser.add_argument("--val", type=Path, help="eval-val folder: logs val AUROC per epoch (monitoring, not selection)")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--limit", type=int, default=0, help="use only the first N training crops (smoke runs)")
+    parser.add_argument("--limit", type=int, default=0, help="use only N training crops, drawn at random with the seed (smoke runs)")
     args = parser.parse_args()
     config = CONFIG
     seed_everything(config.seed)

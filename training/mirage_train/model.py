@@ -49,13 +49,18 @@ class TruncatedLite(nn.Module):
         self.head_mean = head_mean
         self.feature_dim = sum(2 * STAGE_CHANNELS[s] for s in pooled_stages) + (STAGE_CHANNELS[HEAD_STAGE] if head_mean else 0)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
+    def run_blocks(self, x: torch.Tensor, start: int, stop: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Blocks start..stop-1 on x: the activation after them and the mean and std of every
+        tapped stage among them (fine-tuning runs the blocks in two parts, split.py)."""
         pooled: list[torch.Tensor] = []
-        for idx, block in enumerate(self.blocks):
-            x = block(x)
+        for idx in range(start, stop):
+            x = self.blocks[idx](x)
             if idx in self.tap_at:
                 pooled.extend(mean_std(x))
+        return x, pooled
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, pooled = self.run_blocks(self.stem(x), 0, len(self.blocks))
         if self.head_conv is not None:
             x = self.head_conv(x)
             if self.tap_head:

@@ -4,6 +4,7 @@ forward pass), and kept for the "finetune" step (work/model/train-prefixes.npz).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from torch import nn
 
 from .cache import save_npz
 from .config import CONFIG, BackboneSpec
-from .model import STAGE_ENDS, TriageNet, TruncatedLite, mean_std, normalise
+from .model import STAGE_ENDS, TriageNet, TruncatedLite, normalise
 
 # The train step's frozen-prefix cache, read by finetune.
 PREFIXES = "train-prefixes.npz"
@@ -33,22 +34,12 @@ class SplitTrunk(nn.Module):
     @torch.no_grad()
     def prefix(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Features pooled before the cut [N, F] and the activation at the cut."""
-        x = self.part.stem(x)
-        pooled: list[torch.Tensor] = []
-        for idx, block in enumerate(self.part.blocks[: self.cut]):
-            x = block(x)
-            if idx in self.part.tap_at:
-                pooled.extend(mean_std(x))
+        x, pooled = self.part.run_blocks(self.part.stem(x), 0, self.cut)
         return torch.cat(pooled, dim=1), x
 
     def suffix(self, x: torch.Tensor) -> torch.Tensor:
         """Features pooled in the last stage, from the activation at the cut."""
-        pooled: list[torch.Tensor] = []
-        for idx, block in enumerate(self.part.blocks[self.cut :], start=self.cut):
-            x = block(x)
-            if idx in self.part.tap_at:
-                pooled.extend(mean_std(x))
-        return torch.cat(pooled, dim=1)
+        return torch.cat(self.part.run_blocks(x, self.cut, len(self.part.blocks))[1], dim=1)
 
     def trained_parameters(self) -> list[nn.Parameter]:
         """The last stage's weights (the only backbone weights fine-tuning moves)."""
@@ -66,13 +57,13 @@ def split_trunks(net: TriageNet) -> list[SplitTrunk]:
     return [SplitTrunk(part, trained_blocks(spec).start) for spec, part in zip(CONFIG.backbones, net.backbone.parts)]
 
 
+@dataclass
 class Prefixes:
     """Per trunk: the features pooled before the cut [N, F] (float32) and the activation at the cut
     (float16, half the memory; fine-tuning reads it back as float32)."""
 
-    def __init__(self, fixed: list[npt.NDArray[np.float32]], acts: list[npt.NDArray[np.float16]]) -> None:
-        self.fixed = fixed
-        self.acts = acts
+    fixed: list[npt.NDArray[np.float32]]
+    acts: list[npt.NDArray[np.float16]]
 
     def rows(self, rows: npt.NDArray[np.int64] | slice) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Tensors of the cached rows, ready for `head_logits`."""
