@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Rebuilds models/triage/v6 from a dataset folder: decode → train → fine-tune → export → eval crops (val) →
-# calibrate → compare → card → onnxruntime-node check. Run from anywhere:
+# calibrate → compare → leave-source-out → card → onnxruntime-node check. Run from anywhere:
 #   training/run.sh [dataset dir, default ../shared/datasets/aigi-v1]
-# Env: MIRAGE_TRAIN_PYTHON (default training/.venv/bin/python), COMPARE=0 skips the from-scratch run.
+# Env: MIRAGE_TRAIN_PYTHON (default training/.venv/bin/python), COMPARE=0 skips the from-scratch run,
+# HOLDOUT=0 the leave-source-out check (the card then keeps a leaveSourceOut section only from an
+# earlier holdout run of the same config and training crops).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -42,6 +44,17 @@ step "calibrate (Platt) and choose thresholds on val"
 if [ "${COMPARE:-1}" != "0" ]; then
   step "compare with the same architecture trained from scratch"
   "$PY" -m mirage_train.compare --decoded "$WORK/decoded" --work "$WORK/model"
+fi
+
+if [ "${HOLDOUT:-1}" != "0" ]; then
+  cd "$ROOT"
+  step "pixels-only crops of train, made by the serving code (for the leave-source-out check)"
+  "${TSX[@]}" training/scripts/export-eval-crops.ts --data "$DATA" --split train --size "$SIZE" --count "$COUNT" \
+    --variants pixels-only --out "$WORK/eval-train-pixels"
+  cd "$ROOT/training"
+  step "leave-source-out: the probe recipe on sources it never saw (train + val images)"
+  "$PY" -m mirage_train.holdout --work "$WORK/model" --decoded "$WORK/decoded" --eval "$WORK/eval-train-pixels" \
+    --eval "$WORK/eval-val" --out "$WORK/model/holdout.json"
 fi
 
 step "model card"

@@ -32,6 +32,7 @@ def main() -> None:
     cal = json.loads((args.work / "calibration.json").read_text())
     compare_file = args.work / "compare.json"
     compare = json.loads(compare_file.read_text()) if compare_file.exists() else None
+    holdout = read_holdout(args.work / "holdout.json", train)
     c = CONFIG
     card = {
         "name": "triage",
@@ -93,10 +94,28 @@ def main() -> None:
                 "fromScratch": {**compare["fromScratch"], "budget": compare["fromScratchBudget"]} if compare else None,
                 "selection": SELECTION,
             },
+            "leaveSourceOut": holdout,
         },
     }
     args.out.write_text(json.dumps(card, indent=2) + "\n")
     print(f"wrote {args.out}")
+
+
+def read_holdout(path: Path, train: dict[str, object]) -> dict[str, object] | None:
+    """The holdout step's summary (records left out), or None — with a note — when it was skipped
+    or belongs to another training run (other config or crops)."""
+    if not path.exists():
+        print(f"card: no {path.name} (HOLDOUT=0?): the card has no leaveSourceOut section")
+        return None
+    holdout = json.loads(path.read_text())
+    # Compared as JSON: the file's lists are the config's tuples.
+    if holdout["config"] != json.loads(json.dumps(CONFIG.as_dict())) or holdout["trainCrops"] != train["crops"]:
+        print(f"card: {path} was made for another config or training crops: left out of the card")
+        return None
+    return {"split": "train + val (test never read)", "protocol": holdout["protocol"], "groups": holdout["groups"],
+            "pooled": holdout["pooled"], "val": holdout["val"], "folds": holdout["folds"],
+            "note": ("frozen ImageNet trunks + the probe recipe (the train step, v5), refit per fold; the shipped model's fine-tuned "
+                     "stages saw every training source, so it cannot be scored this way")}
 
 
 # Design choices made on val (Python stand-in protocol: grid crops of decoded val images, and the

@@ -52,9 +52,13 @@ class Probe:
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         """The probe's logit per row of raw features (what the assembled head must reproduce)."""
+        linear, mlp = self.parts(features)
+        return self.linear_weight * linear + (1.0 - self.linear_weight) * mlp
+
+    def parts(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The two logits it mixes, per row: the linear probe's and the MLP members' mean."""
         x = (features - self.mean) / self.std
-        mlp = np.mean([member_logits(m, x) for m in self.members], axis=0)
-        return self.linear_weight * self.linear.decision_function(x) + (1.0 - self.linear_weight) * mlp
+        return self.linear.decision_function(x), np.mean([member_logits(m, x) for m in self.members], axis=0)
 
 
 def fit_probe(features: np.ndarray, labels: np.ndarray, config: ModelConfig) -> Probe:
