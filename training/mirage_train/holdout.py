@@ -133,8 +133,7 @@ def fit_fold(fold: str) -> tuple[str, Probe, int]:
 def probe_parts(probe: Probe, features: F32) -> dict[str, float]:
     """Mean crop logit of one image: as shipped, linear half alone, MLP half alone."""
     linear, mlp = probe.parts(features)
-    shipped = probe.linear_weight * linear + (1.0 - probe.linear_weight) * mlp
-    return {"shipped": float(shipped.mean()), "linear": float(linear.mean()), "mlp": float(mlp.mean())}
+    return {"shipped": float(probe.mix(linear, mlp).mean()), "linear": float(linear.mean()), "mlp": float(mlp.mean())}
 
 
 @torch.no_grad()

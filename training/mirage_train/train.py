@@ -52,7 +52,10 @@ class Probe:
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         """The probe's logit per row of raw features (what the assembled head must reproduce)."""
-        linear, mlp = self.parts(features)
+        return self.mix(*self.parts(features))
+
+    def mix(self, linear: np.ndarray, mlp: np.ndarray) -> np.ndarray:
+        """The shipped logit from the two halves `parts` gives."""
         return self.linear_weight * linear + (1.0 - self.linear_weight) * mlp
 
     def parts(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
