@@ -34,7 +34,7 @@ interface Card {
   };
 }
 
-const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v6/model.json"), "utf8")) as Card;
+const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v7/model.json"), "utf8")) as Card;
 const holdout = card.evaluation.leaveSourceOut;
 
 describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("triage card: leave-source-out", () => {

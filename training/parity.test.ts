@@ -4,7 +4,7 @@
  * → training/mirage_train/crops.py) must give identical tensors, bit for bit.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeImage, gridCrops } from "@mirage/imaging";
@@ -12,37 +12,15 @@ import { repoRoot, sharedAvailable, sharedPath } from "@mirage/test-support";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { readManifest } from "./scripts/manifest.js";
+import { pythonFor } from "./scripts/python.js";
 
 interface Card {
   input: { cropSize: number; normalize: { mean: number; std: number } };
   crops: { count: number };
 }
-const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v6/model.json"), "utf8")) as Card;
+const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v7/model.json"), "utf8")) as Card;
 
-/** The first python with numpy and pillow, in the documented order of preference. */
-function findPython(): string | undefined {
-  const candidates = [
-    process.env.MIRAGE_TRAIN_PYTHON,
-    "/work/venvs/train/bin/python",
-    join(repoRoot, "training/.venv/bin/python"),
-    "python3",
-  ];
-  for (const candidate of candidates) {
-    if (candidate === undefined || candidate === "") continue;
-    if (candidate.includes("/") && !existsSync(candidate)) continue;
-    const probe = spawnSync(candidate, ["-c", "import numpy, PIL"], { encoding: "utf8" });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
-}
-
-const python = findPython();
-if (python === undefined) {
-  const message =
-    "no python with numpy and pillow (set MIRAGE_TRAIN_PYTHON): the training/serving parity test cannot run";
-  if (process.env.CI === "true") throw new Error(`CI=true: ${message}`);
-  process.stderr.write(`\n*** SKIPPING ${message} ***\n\n`);
-}
+const python = pythonFor("numpy, PIL", "the training/serving parity test");
 
 /** The model input for one crop, as serving computes it: HWC uint8 → CHW float32, (x − mean) / std. */
 function normalise(data: Uint8Array, size: number): Float32Array {

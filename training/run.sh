@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds models/triage/v6 from a dataset folder: decode → train → fine-tune → export → eval crops (val) →
+# Rebuilds models/triage/v7 from a dataset folder: decode → train → fine-tune → export → eval crops (val) →
 # calibrate → compare → leave-source-out → card → onnxruntime-node check. Run from anywhere:
 #   training/run.sh [dataset dir, default ../shared/datasets/aigi-v1]
 # Env: MIRAGE_TRAIN_PYTHON (default training/.venv/bin/python), COMPARE=0 skips the from-scratch run,
@@ -11,7 +11,7 @@ cd "$ROOT"
 DATA="$(cd "${1:-$ROOT/../shared/datasets/aigi-v1}" && pwd)"
 PY="${MIRAGE_TRAIN_PYTHON:-$ROOT/training/.venv/bin/python}"
 WORK="$ROOT/training/work"
-OUT="$ROOT/models/triage/v6"
+OUT="$ROOT/models/triage/v7"
 # tsx resolves @mirage/* to their TypeScript sources (no build needed) with this condition.
 TSX=(npx tsx --conditions=@mirage/source)
 export PYTHONHASHSEED=0

@@ -12,7 +12,7 @@ A second Platt fit reads one crop alone (cropCalibration): a single crop's logit
 than the mean of 16, so the image calibration would make it overconfident (the reasoner's
 consistency and confirmation read crops one by one).
 
-    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v6/model.onnx --out work/model/calibration.json
+    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v7/model.onnx --out work/model/calibration.json
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Step "card": writes models/triage/v6/model.json (the model card the TypeScript detector reads)
+"""Step "card": writes models/triage/v7/model.json (the model card the TypeScript detector reads)
 from the outputs of train, finetune, export, calibrate and compare.
 
-    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v6/model.json
+    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v7/model.json
 """
 
 from __future__ import annotations
@@ -68,12 +68,15 @@ def main() -> None:
         "training": {"manifest": "datasets/aigi-v1/manifest.csv", "manifestSha256": sha256_file(args.manifest), "split": "train",
                      "images": train["images"], "imagesAi": train["ai"], "imagesReal": train["real"], "crops": train["crops"],
                      "augmentation": RECIPE, "probeEpochs": train["probeEpochs"],
-                     "method": (f"{c.train_draws} augmented crops per image; probe on frozen backbone features: L2 logistic regression C={c.probe_c}, "
+                     "method": (f"{c.train_draws} augmented crops per image, each weighing count(its source)^-{c.source_weight_power} within "
+                                "its class, the classes weighing alike; probe on frozen backbone features, fitted on one resample of the crops "
+                                f"drawn in proportion to those weights: L2 logistic regression C={c.probe_c}, "
                                 f"class-balanced, mixed with {c.probe_members} MLPs (seeds {c.seed}+i, L2 alpha {c.probe_alpha}, Adam, each stopped "
                                 "early on its own random 10 % of the crops; not class-weighted: the class-balanced Platt calibration re-centres pAi); "
-                                f"then the last stage of each backbone and the head fine-tuned together for {c.finetune_epochs} epochs (class-balanced "
-                                f"cross-entropy, AdamW lr {c.finetune_lr} weight decay {c.finetune_weight_decay}, cosine decay, batch {c.finetune_batch}, "
+                                f"then the last stage of each backbone and the head fine-tuned together for {c.finetune_epochs} epochs (cross-entropy "
+                                f"weighted by the same crop weights, AdamW lr {c.finetune_lr} weight decay {c.finetune_weight_decay}, cosine decay, batch {c.finetune_batch}, "
                                 "batch norm frozen, same crops; the epoch count fixed in advance, not chosen on val)"),
+                     "sourceWeightPower": c.source_weight_power,
                      "fineTuneLossPerEpoch": [e["trainLoss"] for e in finetune["history"]],
                      "seed": c.seed, "durationMinutes": round((train["seconds"] + finetune["seconds"]) / 60, 1), "pipelineMinutes": args.minutes,
                      "onnxTorchMaxAbsDiff": export["onnxTorchMaxAbsDiff"]},
@@ -114,7 +117,7 @@ def read_holdout(path: Path, train: dict[str, object]) -> dict[str, object] | No
         return None
     return {"split": "train + val (test never read)", "protocol": holdout["protocol"], "groups": holdout["groups"],
             "pooled": holdout["pooled"], "val": holdout["val"], "folds": holdout["folds"],
-            "note": ("frozen ImageNet trunks + the probe recipe (the train step, v5), refit per fold; the shipped model's fine-tuned "
+            "note": ("frozen ImageNet trunks + the probe recipe (the train step), refit per fold; the shipped model's fine-tuned "
                      "stages saw every training source, so it cannot be scored this way")}
 
 
@@ -167,6 +170,18 @@ SELECTION: dict[str, object] = {
     "v5 + last stage of each backbone fine-tuned with the head, 3 epochs (chosen; epochs fixed before the run)": {
         "auroc": [0.961, 0.948], "balancedAccuracy": [0.879, 0.871], "escalation": [0.40, 0.37], "recallAiAtLikelyAi": [0.62, 0.59],
         "aurocAfterEpoch": {"1": [0.956, 0.944], "2": [0.961, 0.949], "3": [0.961, 0.948]}},
+    "v7 protocol": ("frozen-trunk probe (train step) with each crop weighing count(its source)^-power within its class; val pixels-only: "
+                    "AUROC, balanced accuracy at pAi 0.5 and escalation, Platt and thresholds fit on the same val scores (comparison only); "
+                    "leaveSourceOut: the holdout step's 14 folds on train + val images, pooled AUROC and balanced accuracy at z = 0"),
+    "linear + MLP probe, power 0 (v6)": {"val": {"auroc": 0.956, "balancedAccuracy": 0.879, "escalation": 0.36},
+                                         "leaveSourceOut": {"auroc": 0.697, "balancedAccuracy": 0.624}},
+    "linear + MLP probe, power 0.5 (chosen)": {"val": {"auroc": 0.948, "balancedAccuracy": 0.859, "escalation": 0.34},
+                                               "leaveSourceOut": {"auroc": 0.749, "balancedAccuracy": 0.667}},
+    "linear + MLP probe, power 1 (sources alike)": {"val": {"auroc": 0.943, "balancedAccuracy": 0.839, "escalation": 0.38},
+                                                    "leaveSourceOut": {"auroc": 0.726, "balancedAccuracy": 0.661}},
+    "logistic regression alone, power 0 / 0.5 / 1": {"val": {"auroc": [0.949, 0.945, 0.929], "balancedAccuracy": [0.884, 0.869, 0.849],
+                                                             "escalation": [0.36, 0.40, 0.44]},
+                                                     "leaveSourceOut": {"auroc": [0.726, 0.745, 0.756], "balancedAccuracy": [0.648, 0.667, 0.686]}},
 }
 
 

@@ -31,6 +31,7 @@ from .config import CONFIG
 from .model import TriageNet
 from .split import PREFIXES, Prefixes, SplitTrunk, check_split, forward_split, head_logits, split_trunks
 from .train import build_net, seed_everything
+from .weights import source_weights
 
 # The weights "export" and "compare" read: the net after fine-tuning.
 FINETUNED_WEIGHTS = "finetuned.pt"
@@ -76,14 +77,14 @@ def main() -> None:
     net.eval()
     trunks = split_trunks(net)
     data = np.load(args.work / "train-crops.npz")
-    labels = data["labels"]
+    labels, sources = data["labels"], data["source"]
     cached = Prefixes.load(args.work / PREFIXES, len(trunks))
     if len(cached) != len(labels):
         raise RuntimeError(f"{PREFIXES} holds {len(cached)} crops, train-crops.npz {len(labels)}: rerun the train step")
     check_split(net, trunks, data["crops"][:64], cached)
     if args.limit:
         pick = np.sort(np.random.default_rng(config.seed).permutation(len(labels))[: args.limit])
-        cached, labels = cached.subset(pick), labels[pick]
+        cached, labels, sources = cached.subset(pick), labels[pick], sources[pick]
     print(json.dumps({"cached": len(cached), "seconds": round(time.time() - started, 1),
                       "actShapes": [list(a.shape[1:]) for a in cached.acts]}), flush=True)
     val = forward_split(trunks, np.load(args.val / "crops.npy", mmap_mode="r"))[1] if args.val else None
@@ -100,8 +101,8 @@ def main() -> None:
     steps_per_epoch = math.ceil(len(labels) / config.finetune_batch)
     total = steps_per_epoch * config.finetune_epochs
     schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: 0.5 * (1 + math.cos(math.pi * s / total)))
-    ai_share = float(labels.mean())
-    loss_fn = nn.BCEWithLogitsLoss(pos_weight=torch.tensor((1 - ai_share) / ai_share))
+    # The probe's weighting: sources by count^-power within each class, classes alike.
+    weights = torch.from_numpy(source_weights(labels, sources, config.source_weight_power).astype(np.float32))
     rng = np.random.default_rng(config.seed)
     y_all = torch.from_numpy(labels.astype(np.float32))
     history = []
@@ -110,7 +111,8 @@ def main() -> None:
         running = 0.0
         for step in range(steps_per_epoch):
             idx = np.sort(order[step * config.finetune_batch : (step + 1) * config.finetune_batch])
-            loss = loss_fn(cached_logits(net, trunks, cached, idx), y_all[idx])
+            crop_loss = nn.functional.binary_cross_entropy_with_logits(cached_logits(net, trunks, cached, idx), y_all[idx], reduction="none")
+            loss = (crop_loss * weights[idx]).sum() / weights[idx].sum()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

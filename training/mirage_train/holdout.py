@@ -5,9 +5,9 @@ val-split images, pixels-only crops made by the serving code — with it. Test i
 
 Val shares its sources with train, so val numbers say how the model reads new images of generators
 and cameras it was trained on; a marketplace also sees generators that came out after training.
-This step estimates that. It measures the frozen-trunk probe (the train step's net, v5's recipe):
-fine-tuning the last stages once per fold would cost 17 min each, and the shipped trunks were
-fine-tuned on every source, so scoring left-out sources with them would leak.
+This step estimates that. It measures the frozen-trunk probe (the train step's net, before
+fine-tuning): fine-tuning the last stages once per fold would cost 17 min each, and the shipped
+trunks were fine-tuned on every source, so scoring left-out sources with them would leak.
 
 Sources that share a generator or a benchmark leave together (HOLDOUT_GROUPS), else the fold would
 still train on the same generator under another source name.
@@ -22,7 +22,6 @@ import argparse
 import csv
 import json
 import multiprocessing
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -37,8 +36,7 @@ from threadpoolctl import threadpool_limits
 from .config import CONFIG
 from .data import read_index
 from .model import TriageNet, normalise
-from .split import PREFIXES, Prefixes, check_split, split_trunks
-from .train import Probe, build_net, fit_probe, seed_everything
+from .train import TRAIN_FEATURES, Probe, build_net, fit_probe, seed_everything
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -74,18 +72,6 @@ class EvalImage:
 
 
 @torch.no_grad()
-def train_features(net: TriageNet, cached: Prefixes, batch: int = 512) -> F32:
-    """Frozen features of every training crop from the train step's prefix cache: the features
-    pooled before the cut, then the last stage run from the (float16) activation at the cut."""
-    trunks = split_trunks(net)
-    out = []
-    for start in range(0, len(cached), batch):
-        fixed, acts = cached.rows(slice(start, start + batch))
-        out.append(torch.cat([torch.cat([f, t.suffix(a)], dim=1) for t, f, a in zip(trunks, fixed, acts)], dim=1).numpy())
-    return np.concatenate(out)
-
-
-@torch.no_grad()
 def eval_images(net: TriageNet, eval_dir: Path, split_of: dict[str, str], batch: int = 64) -> list[EvalImage]:
     """The pixels-only images of an export-eval-crops folder, with their crops' frozen features."""
     with open(eval_dir / "crops.csv", newline="") as f:
@@ -110,13 +96,13 @@ def eval_images(net: TriageNet, eval_dir: Path, split_of: dict[str, str], batch:
 
 
 # A fold worker's training set, loaded once per worker process (init_worker).
-_training: tuple[F32, npt.NDArray[np.int64], npt.NDArray[np.str_]] | None = None
+_training: tuple[F32, npt.NDArray[np.int64], npt.NDArray[np.str_], npt.NDArray[np.str_]] | None = None
 
 
-def init_worker(features: Path, labels: npt.NDArray[np.int64], crop_fold: npt.NDArray[np.str_]) -> None:
-    """Worker set-up: the training crops' features (memory-mapped), labels and folds."""
+def init_worker(features: Path, labels: npt.NDArray[np.int64], sources: npt.NDArray[np.str_], crop_fold: npt.NDArray[np.str_]) -> None:
+    """Worker set-up: the training crops' features (memory-mapped), labels, sources and folds."""
     global _training
-    _training = (np.load(features, mmap_mode="r"), labels, crop_fold)
+    _training = (np.load(features, mmap_mode="r"), labels, sources, crop_fold)
 
 
 def fit_fold(fold: str) -> tuple[str, Probe, int]:
@@ -124,10 +110,10 @@ def fit_fold(fold: str) -> tuple[str, Probe, int]:
     200-row batches gain little from a second thread, so two folds at once finish sooner."""
     if _training is None:
         raise RuntimeError("fit_fold runs in a worker made by init_worker")
-    features, labels, crop_fold = _training
+    features, labels, sources, crop_fold = _training
     keep = crop_fold != fold
     with threadpool_limits(1):
-        return fold, fit_probe(np.asarray(features[keep]), labels[keep], CONFIG), int(keep.sum())
+        return fold, fit_probe(np.asarray(features[keep]), labels[keep], sources[keep], CONFIG), int(keep.sum())
 
 
 def probe_parts(probe: Probe, features: F32) -> dict[str, float]:
@@ -189,36 +175,32 @@ def main() -> None:
 
     items = read_index(args.decoded)
     split_of = {item.path: item.split for item in items}
-    train_items = [item for item in items if item.split == "train"]
     data = np.load(args.work / "train-crops.npz")
-    labels, owner = data["labels"], data["owner"]
+    labels, sources = data["labels"], data["source"]
     # The train step's net: ImageNet trunks and the probe fitted on every training source.
     net = build_net(config, pretrained=False)
     net.load_state_dict(torch.load(args.work / "triage.pt", weights_only=True))
     net.eval()
-    cached = Prefixes.load(args.work / PREFIXES, len(config.backbones))
-    if len(cached) != len(labels):
-        raise RuntimeError(f"{PREFIXES} holds {len(cached)} crops, train-crops.npz {len(labels)}: rerun the train step")
-    check_split(net, split_trunks(net), data["crops"][:64], cached)
-    features = train_features(net, cached)
-    crop_fold = np.array([fold_of(train_items[o].source) for o in owner])
+    features_path = args.work / TRAIN_FEATURES
+    features = np.load(features_path, mmap_mode="r")
+    if len(features) != len(labels):
+        raise RuntimeError(f"{TRAIN_FEATURES} holds {len(features)} crops, train-crops.npz {len(labels)}: rerun the train step")
+    crop_fold = np.array([fold_of(str(source)) for source in sources])
     images = [image for d in args.eval for image in eval_images(net, d, split_of)]
     print(f"features: {len(features)} training crops, {len(images)} images to leave out ({time.time() - started:.0f} s)", flush=True)
 
     records: list[dict[str, object]] = []
     folds = []
     fold_names = sorted({fold_of(image.source) for image in images})
-    with tempfile.TemporaryDirectory(dir=args.work) as tmp:
-        np.save(Path(tmp) / "features.npy", features)
-        # "spawn": the workers never inherit torch's thread pools.
-        with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker,
-                                 initargs=(Path(tmp) / "features.npy", labels, crop_fold)) as pool:
-            for fold, probe, kept in pool.map(fit_fold, fold_names):
-                left_out = [image for image in images if fold_of(image.source) == fold]
-                fold_records = [score_image(fold, probe, net, image) for image in left_out]
-                records.extend(fold_records)
-                folds.append(fold_summary(fold, kept, fold_records))
-                print(json.dumps(folds[-1]), f"({time.time() - started:.0f} s)", flush=True)
+    # "spawn": the workers never inherit torch's thread pools.
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker,
+                             initargs=(features_path, labels, sources, crop_fold)) as pool:
+        for fold, probe, kept in pool.map(fit_fold, fold_names):
+            left_out = [image for image in images if fold_of(image.source) == fold]
+            fold_records = [score_image(fold, probe, net, image) for image in left_out]
+            records.extend(fold_records)
+            folds.append(fold_summary(fold, kept, fold_records))
+            print(json.dumps(folds[-1]), f"({time.time() - started:.0f} s)", flush=True)
 
     y = np.array([r["label"] for r in records], dtype=np.int64)
     pooled = {part: metrics(np.array([r["z"][part] for r in records]), y) for part in PROBE_PARTS}  # type: ignore[index]

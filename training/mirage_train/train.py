@@ -23,6 +23,10 @@ from .config import CONFIG, ModelConfig
 from .data import read_index
 from .model import STAGE_ENDS, Backbones, ProbeHead, TriageNet, TruncatedLite, load_backbone
 from .split import PREFIXES, forward_split, split_trunks
+from .weights import source_weights
+
+# The frozen features of the training crops, row for row with train-crops.npz (read by holdout).
+TRAIN_FEATURES = "train-features.npy"
 
 
 def seed_everything(seed: int) -> None:
@@ -64,12 +68,19 @@ class Probe:
         return self.linear.decision_function(x), np.mean([member_logits(m, x) for m in self.members], axis=0)
 
 
-def fit_probe(features: np.ndarray, labels: np.ndarray, config: ModelConfig) -> Probe:
+def fit_probe(features: np.ndarray, labels: np.ndarray, sources: np.ndarray, config: ModelConfig) -> Probe:
     """Standardisation statistics, an L2 logistic regression (classes weighted alike) and
     `probe_members` MLPs (one hidden ReLU layer, L2 alpha, each stopped when accuracy on its own
     random tenth of the crops stops improving; member i seeded seed + i) on the standardised
     features. Averaging members removes the seed noise one MLP has (val AUROC of single members
-    0.947-0.956); mixing in the linear probe keeps its balanced accuracy (training/README.md)."""
+    0.947-0.956); mixing in the linear probe keeps its balanced accuracy (training/README.md).
+
+    Everything is fitted on one resample of the crops (as many, drawn with replacement and the
+    seed) in proportion to their source weights (`source_weights`): sklearn's MLPClassifier takes
+    no sample weights, and one resample keeps the two halves on the same data."""
+    weights = source_weights(labels, sources, config.source_weight_power)
+    pick = np.sort(np.random.default_rng(config.seed).choice(len(labels), size=len(labels), replace=True, p=weights / weights.sum()))
+    features, labels = features[pick], labels[pick]
     mean = features.mean(axis=0)
     std = features.std(axis=0) + 1e-6
     x = (features - mean) / std
@@ -110,8 +121,9 @@ def assemble_head(net: TriageNet, probe: Probe) -> None:
 
 
 def main() -> None:
-    """Trains and saves work/model/triage.pt (the probe on frozen features) + train.json, and the
-    frozen prefixes of the training crops (train-prefixes.npz) for fine-tuning."""
+    """Trains and saves work/model/triage.pt (the probe on frozen features) + train.json, the
+    frozen prefixes of the training crops (train-prefixes.npz) for fine-tuning, and their frozen
+    features (train-features.npy) for the holdout step."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--decoded", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True)
@@ -124,11 +136,13 @@ def main() -> None:
 
     items = read_index(args.decoded, "train")
     crops, labels, owner = train_crops(items, config.crop_size, config.train_draws, config.seed)
-    save_npz(args.work / "train-crops.npz", crops=crops, labels=labels, owner=owner)
+    sources = np.array([items[o].source for o in owner])
+    save_npz(args.work / "train-crops.npz", crops=crops, labels=labels, owner=owner, source=sources)
     net = build_net(config, pretrained=True).eval()
     features, prefixes = forward_split(split_trunks(net), crops)
     prefixes.save(args.work / PREFIXES)
-    probe = fit_probe(features, labels, config)
+    np.save(args.work / TRAIN_FEATURES, features)
+    probe = fit_probe(features, labels, sources, config)
     assemble_head(net, probe)
     # The assembled net must reproduce the probe's logits on the training features.
     expected = probe.logits(features)

@@ -23,8 +23,8 @@ describe("detect() with the shipped model", () => {
       .jpeg({ quality: 90 })
       .toBuffer();
     const detection = await detector.detect(bytes);
-    expect(detector.modelVersion).toBe("triage-v6");
-    expect(detection.verdict.modelVersions?.triage).toBe("triage-v6");
+    expect(detector.modelVersion).toBe("triage-v7");
+    expect(detection.verdict.modelVersions?.triage).toBe("triage-v7");
     expect(detection.pixel?.logits).toHaveLength(detector.pixelModel!.card.crops.count);
     expect(detection.verdict.evidence.at(-1)?.kind).toBe("pixel-model");
     expect(detection.timings.totalMs).toBeGreaterThan(0);
