@@ -40,8 +40,9 @@ class ModelConfig:
     probe_members: int = 5
     probe_linear_weight: float = 0.5
     # How much a training crop weighs, in the probe and in fine-tuning: count(its source)^-power
-    # within its class, the classes weighing alike. 0 weighs crops alike (v6: the largest sources
-    # decide), 1 weighs sources alike (a 6-image source counts as much as a 200-image one).
+    # within its class, the classes weighing alike. 0 weighs a class's crops alike, so the largest
+    # sources decide (as v6, which fit its probe on the crops themselves, not on a weighted
+    # resample); 1 weighs sources alike (a 6-image source counts as much as a 100-image one).
     # Frozen probe, AUROC / balanced accuracy on sources left out of training (holdout step) and
     # on val (sources seen): power 0 0.697 / 0.624 and 0.956 / 0.879, 0.5 0.749 / 0.667 and
     # 0.948 / 0.859, 1 0.726 / 0.661 and 0.943 / 0.839 (training/README.md, "Weighing sources").

@@ -125,7 +125,7 @@ def probe_parts(probe: Probe, features: F32) -> dict[str, float]:
 @torch.no_grad()
 def seen_logit(net: TriageNet, features: F32) -> float:
     """Mean crop logit of the train step's net (its probe saw every training source)."""
-    return float(net.head((torch.from_numpy(features) - net.feat_mean) / net.feat_std).mean())
+    return float(net.features_logit(torch.from_numpy(features)).mean())
 
 
 def score_image(fold: str, probe: Probe, net: TriageNet, image: EvalImage) -> dict[str, object]:

@@ -119,8 +119,11 @@ class TriageNet(nn.Module):
         self.head = head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.backbone(x)
-        return self.head((f - self.feat_mean) / self.feat_std)
+        return self.features_logit(self.backbone(x))
+
+    def features_logit(self, features: torch.Tensor) -> torch.Tensor:
+        """The logit [N, 1] of backbone features [N, D]: standardised, then the probe head."""
+        return self.head((features - self.feat_mean) / self.feat_std)
 
 
 def normalise(crops_nhwc_uint8: torch.Tensor) -> torch.Tensor:

@@ -107,7 +107,7 @@ def forward_split(trunks: list[SplitTrunk], crops: np.ndarray, batch: int = 64) 
 def head_logits(net: TriageNet, trunks: list[SplitTrunk], fixed: list[torch.Tensor], acts: list[torch.Tensor]) -> torch.Tensor:
     """The net's logit from cached prefixes (same feature order as Backbones.forward)."""
     features = torch.cat([torch.cat([f, trunk.suffix(a)], dim=1) for trunk, f, a in zip(trunks, fixed, acts)], dim=1)
-    return net.head((features - net.feat_mean) / net.feat_std).squeeze(1)
+    return net.features_logit(features).squeeze(1)
 
 
 @torch.no_grad()

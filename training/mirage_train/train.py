@@ -147,7 +147,7 @@ def main() -> None:
     # The assembled net must reproduce the probe's logits on the training features.
     expected = probe.logits(features)
     with torch.no_grad():
-        check = net.head((torch.from_numpy(features) - net.feat_mean) / net.feat_std).numpy().ravel()
+        check = net.features_logit(torch.from_numpy(features)).numpy().ravel()
     drift = float(np.abs(check - expected).max())
     if drift > 1e-3:
         raise RuntimeError(f"assembled head disagrees with the probe by {drift}")
