@@ -50,6 +50,45 @@ describe("detect() with the shipped model", () => {
     if (normal.verdict.label !== Label.REAL) expect(strict.verdict.label).not.toBe(Label.REAL);
   });
 
+  describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("on an image smaller than the crop", () => {
+    // A real camera photo (train split) squeezed into a banner: read from mirrored pixels, the
+    // pixel model called it AI at 0.98; read from none, it goes to a person.
+    const photo = () =>
+      readFile(sharedPath("datasets/aigi-v1/real/exiv2-testdata/test__data__exiv2-bug922.jpg"));
+
+    it("leaves a 1500 × 40 banner of a real photo to a person, and says why", async () => {
+      const bytes = await sharp(await photo())
+        .resize(1500, 40, { fit: "fill" })
+        .jpeg()
+        .toBuffer();
+      const detection = await detector.detect(bytes);
+      expect(detection.pixel).toBeUndefined();
+      expect(detection.verdict).toMatchObject({
+        label: Label.NEEDS_REVIEW,
+        pAi: 0.5,
+        decidedBy: DecidedBy.TRIAGE,
+      });
+      expect(detection.band).toBe(Band.UNCERTAIN);
+      expect(detection.verdict.evidence.at(-1)).toMatchObject({
+        kind: "pixel-model",
+        weight: 0,
+        summary:
+          "pixel model: not read. The image is 1500×40, smaller than the 128-px crops the pixel model reads at native resolution; nothing else decides, so a person should look.",
+      });
+      expect(verdictJsonSchema.safeParse(verdictToJson(detection.verdict)).success).toBe(true);
+    });
+
+    it("reads an image of exactly one crop", async () => {
+      const bytes = await sharp(await photo())
+        .resize(128, 128)
+        .jpeg()
+        .toBuffer();
+      const detection = await detector.detect(bytes);
+      expect(detection.pixel?.logits).toHaveLength(1);
+      expect(detection.verdict.evidence.at(-1)?.summary).toMatch(/^pixel model: \d\.\d\d over 1 crop\.$/);
+    });
+  });
+
   describe.skipIf(!sharedAvailable("fixtures/c2pa"))("on the fixtures", () => {
     it("lets a C2PA AI claim decide, whatever the pixels say", async () => {
       const detection = await detector.detect(

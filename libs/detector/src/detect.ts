@@ -110,11 +110,14 @@ export async function createDetector(options: DetectorOptions = {}): Promise<Det
     const provenanceMs = lap();
     // An image we cannot decode still gets a verdict when its provenance alone decides.
     if (decodeError && !provenance.decisiveAi) throw decodeError;
-    const pixel = image && pixelModel ? await pixelModel.scoreImage(image) : undefined;
+    const pixelsUnread = image && pixelModel ? pixelModel.whyUnreadable(image) : null;
+    const pixel =
+      image && pixelModel && pixelsUnread === null ? await pixelModel.scoreImage(image) : undefined;
     lap();
     const fused = fuse({
       provenance,
       pixel,
+      ...(pixelsUnread === null ? {} : { pixelsUnread }),
       thresholds: pixelModel?.card.thresholds,
       image,
       policy: detectOptions.policy ?? "default",

@@ -26,6 +26,8 @@ export interface FusionInput {
   provenance: ProvenanceReport;
   /** The pixel model's score; absent when the pixels could not be read or no model is loaded. */
   pixel?: PixelScore | undefined;
+  /** Why a loaded pixel model did not read a decoded image (too small): said in the evidence. */
+  pixelsUnread?: string | undefined;
   /** Thresholds from the model card; absent without a model. */
   thresholds?: ModelCard["thresholds"] | undefined;
   /** Size of the image, to say where the strongest crop sits. */
@@ -54,6 +56,7 @@ export function fuse(input: FusionInput): Fused {
     };
   }
   if (!input.pixel || !input.thresholds) {
+    if (input.pixelsUnread) evidence.push(unreadPixelsEvidence(input.pixelsUnread));
     return {
       pAi: 0.5,
       band: Band.UNCERTAIN,
@@ -102,6 +105,16 @@ export function pixelEvidence(pixel: PixelScore, image?: { width: number; height
       crops: String(n),
       logitSpread: spread.toFixed(3),
     },
+  });
+}
+
+/** Why the pixel model said nothing, as evidence of no weight, so the verdict explains its NEEDS_REVIEW. */
+function unreadPixelsEvidence(why: string): Evidence {
+  return create(EvidenceSchema, {
+    kind: "pixel-model",
+    summary: `pixel model: not read. ${why}; nothing else decides, so a person should look.`,
+    weight: 0,
+    details: { read: "false" },
   });
 }
 

@@ -14,7 +14,7 @@ export { createDetector, defaultModelDir } from "./detect.js";
 export type { Detection, DetectOptions, Detector, DetectorOptions, DetectTimings } from "./detect.js";
 export { bandOf, fuse, pixelEvidence, regionName } from "./fusion.js";
 export type { Fused, FusionInput, Policy } from "./fusion.js";
-export { loadPixelModel, sigmoid } from "./pixel-model.js";
+export { loadPixelModel, sigmoid, whyPixelsUnreadable } from "./pixel-model.js";
 export type { InferenceRecord, PixelModel, PixelModelOptions, PixelScore } from "./pixel-model.js";
 export { executionProviderNames, executionProvidersSchema } from "./execution-providers.js";
 export type {

@@ -124,6 +124,34 @@ describe("loadPixelModel with the shipped model", () => {
     }
   });
 
+  it("refuses to score an image with a side shorter than its crop, with a typed error that says why", async () => {
+    const model = await loadPixelModel(defaultModelDir);
+    try {
+      const size = model.card.input.cropSize;
+      const image = (width: number, height: number) => ({
+        data: new Uint8Array(width * height * 3).fill(128),
+        width,
+        height,
+        channels: 3 as const,
+        format: "png" as const,
+      });
+      expect(model.whyUnreadable(image(size, size))).toBeNull();
+      expect(model.whyUnreadable(image(4000, size - 1))).toBe(
+        `The image is 4000×${size - 1}, smaller than the ${size}-px crops the pixel model reads at native resolution`,
+      );
+      await expect(model.scoreImage(image(size, size))).resolves.toMatchObject({
+        logits: [expect.any(Number)],
+      });
+      await expect(model.scoreImage(image(size - 1, 4000))).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        reason: "image-smaller-than-crop",
+        details: { width: size - 1, height: 4000, cropSize: size },
+      });
+    } finally {
+      await model.close();
+    }
+  });
+
   it("reads one crop less confidently than an image's mean of crops, with the card's crop calibration", async () => {
     const model = await loadPixelModel(defaultModelDir);
     try {

@@ -67,7 +67,12 @@ export interface PixelModel {
   readonly executionProviders: readonly ExecutionProviderName[];
   /** Providers asked for but skipped because they could not be loaded, and why; empty when the first choice loaded. */
   readonly skippedExecutionProviders: readonly SkippedExecutionProvider[];
-  /** Scores the card's grid of crops of an image (or `count` crops, for deeper looks). */
+  /** Why this image cannot be read (see {@link whyPixelsUnreadable}), or null when it can. */
+  whyUnreadable(image: { width: number; height: number }): string | null;
+  /**
+   * Scores the card's grid of crops of an image (or `count` crops, for deeper looks). Throws
+   * INVALID_ARGUMENT `image-smaller-than-crop` for an image {@link PixelModel.whyUnreadable} refuses.
+   */
   scoreImage(image: DecodedImage, count?: number): Promise<PixelScore>;
   /** Scores given crops (all of the card's crop size); returns their logits. */
   scoreCrops(crops: Crop[]): Promise<number[]>;
@@ -140,7 +145,15 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
     calibrate,
     calibrateCrop,
     scoreCrops,
+    whyUnreadable: (image) => whyPixelsUnreadable(image, size),
     async scoreImage(image, count = card.crops.count) {
+      const unreadable = whyPixelsUnreadable(image, size);
+      if (unreadable) {
+        throw new MirageError("INVALID_ARGUMENT", unreadable, {
+          reason: "image-smaller-than-crop",
+          details: { width: image.width, height: image.height, cropSize: size },
+        });
+      }
       const t0 = performance.now();
       const positions = cropGrid(image.width, image.height, size, count);
       const crops = positions.map(({ x, y }) => extractCrop(image, x, y, size));
@@ -158,6 +171,21 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
     },
     close: () => session.release(),
   };
+}
+
+/**
+ * Why the pixel model cannot read an image, or null when it can: a side shorter than its crop.
+ * The model reads original pixels, never resized; the smallest image it was trained on is 256 px
+ * a side and the smallest it was calibrated on 128 (val halved). A shorter side would be read
+ * from mirrored pixels, which look like neither a camera's nor a generator's: a 3000 × 40 banner
+ * of a real photo read 0.98. Such an image gets no pixel verdict at all rather than a guess.
+ */
+export function whyPixelsUnreadable(
+  image: { width: number; height: number },
+  cropSize: number,
+): string | null {
+  if (image.width >= cropSize && image.height >= cropSize) return null;
+  return `The image is ${image.width}×${image.height}, smaller than the ${cropSize}-px crops the pixel model reads at native resolution`;
 }
 
 /**

@@ -50,7 +50,11 @@ export async function examine(
   const trace = createTrace(options.onStep);
   const decisive = detection.provenance.decisiveAi;
   const image = detection.image;
-  const unexaminable = !model ? "No pixel model is loaded" : !image ? "The image could not be decoded" : null;
+  const unexaminable = !model
+    ? "No pixel model is loaded"
+    : !image
+      ? "The image could not be decoded"
+      : model.whyUnreadable(image);
   const depth = chooseDepth({
     mode,
     decisive,
@@ -72,7 +76,9 @@ export async function examine(
   if (decisive) return conclude({ kind: "decisive" }, concluding);
   if (depth.depth === "quick") {
     throwIfAborted(signal, "the conclusion");
-    if (!model) return conclude({ kind: "unexaminable", why: "No pixel model is loaded" }, concluding);
+    if (!model || unexaminable) {
+      return conclude({ kind: "unexaminable", why: unexaminable ?? "No pixel model is loaded" }, concluding);
+    }
     const crops = detection.pixel?.logits.length ?? 0;
     return conclude(
       {

@@ -287,8 +287,8 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
     expect(strict.verdict.label).toBe(Label.NEEDS_REVIEW);
   });
 
-  it("examines an image smaller than a crop: one position, the spectrum skipped and said so", async () => {
-    const { verdict } = await analyze(await png(textured(24, 20, flat(red))), "deep");
+  it("examines an image of exactly one crop: one position, the spectrum skipped and said so", async () => {
+    const { verdict } = await analyze(await png(textured(32, 32, flat(red))), "deep");
     const texts = verdict.reasoning!.steps.map((s) => s.text);
     expect(texts[1]).toMatch(/First look: the pixel model over 1 crop of 32 px .*grid 1 × 1\)/);
     expect(texts[2]).toMatch(/same 1 crop in 3 views, 3 model calls/);
@@ -296,6 +296,25 @@ describe("the forensic reasoner with a real (tiny) ONNX model", () => {
     expect(verdict.label).toBe(Label.AI_GENERATED);
     expectContractValid(verdict);
   });
+
+  it.each(["quick", "adaptive", "deep"] as const)(
+    "leaves an image smaller than a crop to a person in %s mode: its pixels are never guessed at",
+    async (mode) => {
+      // Red reads AI to the tiny model: read from mirrored pixels, this banner would be AI_GENERATED.
+      const { detection, verdict } = await analyze(await png(textured(300, 20, flat(red))), mode);
+      expect(detection.pixel).toBeUndefined();
+      expect(detection.verdict.label).toBe(Label.NEEDS_REVIEW);
+      expect(detection.verdict.evidence.map((e) => e.summary).join(" ")).toMatch(
+        /pixel model: not read\. The image is 300×20, smaller than the 32-px crops/,
+      );
+      expect(verdict.label).toBe(Label.NEEDS_REVIEW);
+      expect(verdict.pAi).toBe(0.5);
+      expect(verdict.evidence.at(-1)!.summary).toMatch(
+        /reasoning could not judge the pixels \(the image is 300×20/,
+      );
+      expectContractValid(verdict);
+    },
+  );
 
   it("keeps DEEP on a 2 MP image within the crop budget (≤ 150 model calls), reflection included", async () => {
     const halves = textured(1632, 1224, (x) => (x < 816 ? red : blue));
