@@ -1,5 +1,7 @@
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -88,6 +90,45 @@ describe.skipIf(!sharedAvailable("fixtures/c2pa"))("mirage scan", () => {
       /AI_GENERATED\s+0\.99\s+PROVENANCE\s+C2PA manifest/,
     );
     expect(rows.find((r) => r.includes("sample1.heic"))).toMatch(/ERROR.*unsupported-format: .*HEIC/);
+  });
+
+  it("fetches URLs only from public addresses unless --allow-host names the host, redirects checked again", async () => {
+    const image = await readFile(sharedPath("fixtures/c2pa/ocsp.jpg"));
+    const server = createServer((req, res) => {
+      if (req.url === "/ocsp.jpg") return res.end(image);
+      // An allowed host may not bounce the fetch on to another internal one (cloud metadata).
+      res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data" }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const scan = async (...extra: string[]) => {
+        const { stdout } = await mirage([
+          "scan",
+          `http://${host}/ocsp.jpg`,
+          `http://${host}/bounce`,
+          "--json",
+          "--mode",
+          "quick",
+          ...extra,
+        ]);
+        return stdout
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as { path: string; label?: string; error?: { reason: string } });
+      };
+      // --json prints each verdict as it is ready: find them by path.
+      const of = (rows: Awaited<ReturnType<typeof scan>>, name: string) =>
+        rows.find((r) => r.path === `http://${host}/${name}`)!;
+      const refused = await scan();
+      expect(of(refused, "ocsp.jpg").error).toMatchObject({ reason: "internal-address" });
+      expect(of(refused, "bounce").error).toMatchObject({ reason: "internal-address" });
+      const allowed = await scan("--allow-host", host);
+      expect(of(allowed, "ocsp.jpg")).toMatchObject({ label: "AI_GENERATED" });
+      expect(of(allowed, "bounce").error).toMatchObject({ reason: "internal-address" });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("says clearly when an input does not exist", async () => {

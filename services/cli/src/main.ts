@@ -32,6 +32,12 @@ program
   .option("--concurrency <n>", "images judged at once", parsePositive, 2)
   .option("--max-bytes <n>", "largest file or download accepted", parsePositive, 50 * 1024 * 1024)
   .option("--timeout-ms <n>", "time limit of one download", parsePositive, 30_000)
+  .option(
+    "--allow-host <hosts>",
+    "comma-separated hosts (host or host:port) that URLs may reach even on an internal address; other URLs reach public addresses only",
+    parseList,
+    [],
+  )
   .action(
     async (
       inputs: string[],
@@ -42,6 +48,7 @@ program
         concurrency: number;
         maxBytes: number;
         timeoutMs: number;
+        allowHost: string[];
       },
     ) => {
       const detector = await createDetector();
@@ -158,6 +165,13 @@ function parsePositive(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive integer");
   return n;
+}
+
+function parseList(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function parseModes(value: string): Mode[] {

@@ -1,7 +1,6 @@
 import { MirageError } from "@mirage/errors";
-import { createHostAllowList } from "./fetch/address-policy.js";
+import { createHostAllowList, fetchHttp } from "@mirage/http-fetch";
 import { fetchFile } from "./fetch/file-fetch.js";
-import { fetchHttp } from "./fetch/http-fetch.js";
 import type { UploadRequest } from "./upload-event.js";
 
 /** Options of {@link createImageSource}. */
@@ -40,7 +39,12 @@ export function createImageSource(options: ImageSourceOptions): ImageSource {
         return fetchFile(source.uri, options.fileRoots, options.maxBytes);
       case "http":
       case "https":
-        return fetchHttp(source.uri, { allow, maxBytes: options.maxBytes, timeoutMs: options.timeoutMs });
+        return fetchHttp(source.uri, {
+          allow,
+          maxBytes: options.maxBytes,
+          timeoutMs: options.timeoutMs,
+          userAgent: "mirage-mesh-gateway",
+        });
       default:
         throw new MirageError(
           "INVALID_ARGUMENT",

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { MirageError } from "@mirage/errors";
+import { fetchHttp, type HostAllowList } from "@mirage/http-fetch";
 
 /** One thing to scan: a local file or an http(s) URL. */
 export interface ScanInput {
@@ -60,9 +61,15 @@ async function walk(dir: string): Promise<ScanInput[]> {
 export interface ReadLimits {
   maxBytes: number;
   timeoutMs: number;
+  /** Hosts a URL may reach: `createHostAllowList(["*", …])` admits public addresses, internal ones only when listed. */
+  allow: HostAllowList;
 }
 
-/** Reads an input's bytes: a file, or an http(s) URL fetched with a size cap, a timeout and at most 5 redirects. */
+/**
+ * Reads an input's bytes: a file, or an http(s) URL fetched with the gateway's SSRF defences
+ * (internal addresses refused unless allowed, every redirect checked, at most 5), a size cap
+ * and a timeout: a list of URLs taken from listings is as hostile as an upload event.
+ */
 export async function readInput(input: ScanInput, limits: ReadLimits): Promise<Uint8Array> {
   if (input.kind === "file") {
     const info = await stat(input.path);
@@ -78,49 +85,5 @@ export async function readInput(input: ScanInput, limits: ReadLimits): Promise<U
     }
     return new Uint8Array(await readFile(input.path));
   }
-  return fetchBounded(input.path, limits);
-}
-
-async function fetchBounded(url: string, limits: ReadLimits): Promise<Uint8Array> {
-  const signal = AbortSignal.timeout(limits.timeoutMs);
-  let current = url;
-  for (let hop = 0; hop <= 5; hop++) {
-    const response = await fetch(current, { redirect: "manual", signal }).catch((cause: unknown) => {
-      throw new MirageError("UNAVAILABLE", `cannot fetch ${current}: ${(cause as Error).message}`, {
-        reason: "fetch-failed",
-        cause,
-      });
-    });
-    if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
-      current = new URL(response.headers.get("location")!, current).toString();
-      continue;
-    }
-    if (!response.ok || !response.body) {
-      throw new MirageError("UNAVAILABLE", `fetching ${current} answered HTTP ${response.status}`, {
-        reason: "fetch-failed",
-        details: { status: response.status },
-      });
-    }
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of response.body) {
-      total += chunk.byteLength;
-      if (total > limits.maxBytes) {
-        await response.body.cancel().catch(() => undefined);
-        throw new MirageError(
-          "INVALID_ARGUMENT",
-          `${current} is larger than the limit of ${limits.maxBytes} bytes`,
-          {
-            reason: "image-too-large",
-            details: { limit: limits.maxBytes },
-          },
-        );
-      }
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks);
-  }
-  throw new MirageError("INVALID_ARGUMENT", `${url}: more than 5 redirects`, {
-    reason: "too-many-redirects",
-  });
+  return fetchHttp(input.path, { ...limits, maxRedirects: 5 });
 }

@@ -1,8 +1,9 @@
 import { verdictToJson } from "@mirage/contracts";
 import { MirageError } from "@mirage/errors";
+import { createHostAllowList } from "@mirage/http-fetch";
 import { createProgress } from "../progress.js";
 import { runPool } from "../pool.js";
-import { expandInputs, readInput, type ScanInput } from "./inputs.js";
+import { expandInputs, readInput, type ReadLimits, type ScanInput } from "./inputs.js";
 import { renderTable, type ScanRow } from "./table.js";
 import type { Examine, Mode } from "../modes.js";
 
@@ -13,6 +14,8 @@ export interface ScanOptions {
   concurrency: number;
   maxBytes: number;
   timeoutMs: number;
+  /** Hosts URLs may reach on internal addresses (`--allow-host`); every other URL reaches public addresses only. */
+  allowHost: string[];
   policy: "default" | "strict";
 }
 
@@ -32,6 +35,11 @@ export async function runScan(
   output: ScanOutput,
 ): Promise<{ scanned: number; failed: number }> {
   const inputs = await expandInputs(args);
+  const limits = {
+    maxBytes: options.maxBytes,
+    timeoutMs: options.timeoutMs,
+    allow: createHostAllowList(["*", ...options.allowHost]),
+  };
   const progress = options.json ? createProgress(0, "scan") : createProgress(inputs.length, "scan");
   const rows: ScanRow[] = new Array(inputs.length);
   const order = new Map(inputs.map((input, i) => [input, i]));
@@ -39,7 +47,7 @@ export async function runScan(
   await runPool(
     inputs,
     options.concurrency,
-    (input) => scanOne(input, options, examine),
+    (input) => scanOne(input, limits, options, examine),
     (row, input) => {
       if ("error" in row) failed++;
       progress.tick();
@@ -53,9 +61,14 @@ export async function runScan(
   return { scanned: inputs.length, failed };
 }
 
-async function scanOne(input: ScanInput, options: ScanOptions, examine: Examine): Promise<ScanRow> {
+async function scanOne(
+  input: ScanInput,
+  limits: ReadLimits,
+  options: ScanOptions,
+  examine: Examine,
+): Promise<ScanRow> {
   try {
-    const bytes = await readInput(input, { maxBytes: options.maxBytes, timeoutMs: options.timeoutMs });
+    const bytes = await readInput(input, limits);
     const verdict = await examine(bytes, { mode: options.mode, policy: options.policy });
     return { path: input.path, verdict: verdictToJson(verdict) };
   } catch (error) {

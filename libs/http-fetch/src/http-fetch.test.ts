@@ -1,12 +1,7 @@
 import { createServer, type Server } from "node:http";
-import { mkdtemp, mkdir, symlink, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHostAllowList, isInternalAddress } from "./address-policy.js";
-import { fetchFile } from "./file-fetch.js";
 import { fetchHttp } from "./http-fetch.js";
 
 describe("isInternalAddress", () => {
@@ -103,34 +98,5 @@ describe("fetchHttp", () => {
     await expect(
       fetchHttp(`http://127.0.0.1:${port}/missing`, opts([`127.0.0.1:${port}`])),
     ).rejects.toMatchObject({ reason: "fetch-failed" });
-  });
-});
-
-describe("fetchFile", () => {
-  it("reads only under the roots, links resolved", async () => {
-    const base = await mkdtemp(join(tmpdir(), "mirage-files-"));
-    const root = join(base, "root");
-    await mkdir(root);
-    await writeFile(join(root, "a.jpg"), "jpeg");
-    await writeFile(join(base, "secret.txt"), "secret");
-    await symlink(join(base, "secret.txt"), join(root, "link.jpg"));
-    await expect(fetchFile(pathToFileURL(join(root, "a.jpg")).href, [root], 100)).resolves.toEqual(
-      new Uint8Array(Buffer.from("jpeg")),
-    );
-    await expect(fetchFile(pathToFileURL(join(base, "secret.txt")).href, [root], 100)).rejects.toMatchObject({
-      reason: "file-outside-roots",
-    });
-    await expect(fetchFile(pathToFileURL(join(root, "link.jpg")).href, [root], 100)).rejects.toMatchObject({
-      reason: "file-outside-roots",
-    });
-    await expect(fetchFile(pathToFileURL(join(root, "a.jpg")).href, [root], 2)).rejects.toMatchObject({
-      reason: "image-too-large",
-    });
-    await expect(fetchFile(pathToFileURL(join(root, "none.jpg")).href, [root], 100)).rejects.toMatchObject({
-      reason: "file-not-found",
-    });
-    await expect(fetchFile(pathToFileURL(root).href, [root], 100)).rejects.toMatchObject({
-      reason: "not-a-file",
-    });
   });
 });

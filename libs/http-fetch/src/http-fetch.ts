@@ -12,10 +12,12 @@ export interface HttpFetchOptions {
   timeoutMs: number;
   /** Redirects followed (each hop checked again). Default 3. */
   maxRedirects?: number;
+  /** Sent as User-Agent. Default "mirage-mesh". */
+  userAgent?: string;
 }
 
 /**
- * Fetches an http(s) URL for the gateway with SSRF defences: the host must be allow-listed; the
+ * Fetches an http(s) URL with SSRF defences (image URLs come from sellers, so they are hostile): the host must be allow-listed; the
  * address is resolved once, checked (internal addresses refused unless the host is listed
  * exactly), and the connection goes to that checked address (no DNS rebinding); redirects are
  * followed by hand and checked again; the body is capped in bytes and time.
@@ -90,7 +92,7 @@ function requestOnce(url: URL, options: HttpFetchOptions, deadline: number): Pro
     const remaining = Math.max(1, deadline - Date.now());
     const request = client.get(
       url,
-      { lookup, timeout: remaining, headers: { "user-agent": "mirage-mesh-gateway" } },
+      { lookup, timeout: remaining, headers: { "user-agent": options.userAgent ?? "mirage-mesh" } },
       (response) => {
         const status = response.statusCode ?? 0;
         if (status >= 300 && status < 400 && response.headers.location) {
