@@ -21,6 +21,7 @@ export { encodeJpeg, encodePng } from "./encode.js";
 export {
   pixelsOnly,
   pixelsOnlyJpegQuality,
+  extraPerturbationNames,
   perturbationNames,
   parsePerturbationSpec,
   applyPerturbation,

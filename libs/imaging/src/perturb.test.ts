@@ -6,6 +6,7 @@ import {
   decodeImage,
   encodeJpeg,
   encodePng,
+  extraPerturbationNames,
   parsePerturbationSpec,
   perturbationNames,
   pixelsOnly,
@@ -55,14 +56,27 @@ const expected: Record<PerturbationName, { format: "jpeg" | "png"; width: number
   sharpen: { format: "png", width: 800, height: 1200 },
   screenshot: { format: "png", width: 640, height: 960 },
   social: { format: "jpeg", width: 720, height: 1080 },
+  grayscale: { format: "png", width: 800, height: 1200 },
+  whitebg: { format: "png", width: 800, height: 1200 },
 };
 
 describe("applyPerturbation", () => {
-  it("names exactly the protocol's perturbations", () => {
-    expect([...perturbationNames].sort()).toEqual(Object.keys(expected).sort());
+  it("names exactly the protocol's perturbations, and the extras apart from them", () => {
+    expect(perturbationNames).toEqual([
+      "jpeg75",
+      "jpeg50",
+      "resize50",
+      "upscale2x",
+      "crop512",
+      "blur1",
+      "sharpen",
+      "screenshot",
+      "social",
+    ]);
+    expect([...perturbationNames, ...extraPerturbationNames].sort()).toEqual(Object.keys(expected).sort());
   });
 
-  it.each(perturbationNames)(
+  it.each([...perturbationNames, ...extraPerturbationNames])(
     "%s gives decodable output of the expected size with no metadata",
     async (name) => {
       const out = await applyPerturbation(source, name);
@@ -89,6 +103,23 @@ describe("applyPerturbation", () => {
     }
     const blurred = await decodeImage(await applyPerturbation(source, "blur1"));
     expect(Buffer.from(blurred.data).equals(Buffer.from(original.data))).toBe(false);
+  });
+
+  it("grayscale leaves one grey level per pixel; whitebg makes near-white pure white and keeps the rest", async () => {
+    const grey = await decodeImage(await applyPerturbation(source, "grayscale"));
+    for (let i = 0; i < grey.data.length; i += 3) {
+      expect(grey.data[i + 1]).toBe(grey.data[i]);
+      expect(grey.data[i + 2]).toBe(grey.data[i]);
+    }
+    const studio = fromPixels({
+      width: 4,
+      height: 1,
+      channels: 3,
+      format: "png",
+      data: Uint8Array.from([236, 240, 250, 235, 250, 250, 255, 255, 255, 90, 200, 240]),
+    });
+    const white = await decodeImage(await applyPerturbation(await studio.png().toBuffer(), "whitebg"));
+    expect([...white.data]).toEqual([255, 255, 255, 235, 250, 250, 255, 255, 255, 90, 200, 240]);
   });
 
   it("chains steps joined by +, in order", async () => {

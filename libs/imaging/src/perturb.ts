@@ -5,7 +5,7 @@ import { imagingError } from "./errors.js";
 import { sharp } from "./internal/sharp.js";
 import { resolveDecodeLimits, type DecodeLimits } from "./limits.js";
 
-/** The perturbations of the evaluation protocol (DESIGN.md), each applied to both classes alike. */
+/** The perturbations of the evaluation protocol (DESIGN.md), each applied to both classes alike: `--perturb all`. */
 export const perturbationNames = [
   "jpeg75",
   "jpeg50",
@@ -18,8 +18,20 @@ export const perturbationNames = [
   "social",
 ] as const;
 
-/** One of {@link perturbationNames}. */
-export type PerturbationName = (typeof perturbationNames)[number];
+/**
+ * Edits outside the protocol's list that probe two weaknesses of the pixel model, never in the
+ * protocol's `all`: `grayscale` (a black-and-white filter) and `whitebg` (a near-white background
+ * made pure white, as background-removal and catalogue tools do). Each applies to both classes.
+ */
+export const extraPerturbationNames = ["grayscale", "whitebg"] as const;
+
+/** One of {@link perturbationNames} or {@link extraPerturbationNames}. */
+export type PerturbationName = (typeof perturbationNames)[number] | (typeof extraPerturbationNames)[number];
+
+const knownPerturbations: readonly string[] = [...perturbationNames, ...extraPerturbationNames];
+
+/** `whitebg` turns a pixel pure white when every channel is above this: the near-white of a studio backdrop. */
+const nearWhite = 235;
 
 /** The quality of the `pixels-only` protocol's re-encoding. */
 export const pixelsOnlyJpegQuality = 90;
@@ -40,10 +52,10 @@ export async function pixelsOnly(bytes: Uint8Array, limits: Partial<DecodeLimits
 export function parsePerturbationSpec(spec: string): PerturbationName[] {
   const steps = spec.split("+").map((step) => step.trim());
   for (const step of steps) {
-    if (!(perturbationNames as readonly string[]).includes(step)) {
+    if (!knownPerturbations.includes(step)) {
       throw imagingError(
         "unknown-perturbation",
-        `unknown perturbation "${step}" in "${spec}": expected ${perturbationNames.join(", ")}, or a chain joined by "+"`,
+        `unknown perturbation "${step}" in "${spec}": expected ${knownPerturbations.join(", ")}, or a chain joined by "+"`,
         {
           spec,
           step,
@@ -110,7 +122,20 @@ function applyStep(step: PerturbationName, image: DecodedImage, lim: DecodeLimit
           .resize(1080, 1080, { fit: "inside", withoutEnlargement: true, kernel: "lanczos3" })
           .jpeg({ ...baselineJpeg, quality: 80 }),
       );
+    case "grayscale":
+      return lossless(pixels(image).grayscale().toColourspace("srgb"));
+    case "whitebg":
+      return lossless(pixels(whiteBackground(image)));
   }
+}
+
+function whiteBackground(image: DecodedImage): DecodedImage {
+  const data = new Uint8Array(image.data);
+  for (let i = 0; i < data.length; i += 3) {
+    if (data[i]! > nearWhite && data[i + 1]! > nearWhite && data[i + 2]! > nearWhite)
+      data.fill(255, i, i + 3);
+  }
+  return { ...image, data };
 }
 
 function pixels(image: DecodedImage): Sharp {

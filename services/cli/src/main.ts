@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createDetector } from "@mirage/detector";
 import { MirageError } from "@mirage/errors";
-import { perturbationNames } from "@mirage/imaging";
+import { extraPerturbationNames, perturbationNames } from "@mirage/imaging";
 import { renderMarkdown } from "./eval/report.js";
 import { runEval, type Protocol } from "./eval/run-eval.js";
 import { createExamine, type Mode } from "./modes.js";
@@ -75,7 +75,7 @@ program
   )
   .option(
     "--perturb <list>",
-    `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}, or all`,
+    `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}, or all (those); extra, never in all: ${extraPerturbationNames.join(", ")}`,
     "",
   )
   .option("--mode <modes>", "mode, or a comma-separated list of modes (quick: triage alone)", "adaptive")
