@@ -17,10 +17,11 @@ export interface HttpFetchOptions {
 }
 
 /**
- * Fetches an http(s) URL with SSRF defences (image URLs come from sellers, so they are hostile): the host must be allow-listed; the
- * address is resolved once, checked (internal addresses refused unless the host is listed
- * exactly), and the connection goes to that checked address (no DNS rebinding); redirects are
- * followed by hand and checked again; the body is capped in bytes and time.
+ * Fetches an http(s) URL with SSRF defences (image URLs come from sellers, so they are hostile):
+ * the host must be allow-listed; the address is resolved once, checked (internal addresses
+ * refused unless the host is listed exactly), and the connection goes to that checked address
+ * (no DNS rebinding); redirects are followed by hand and checked again; the body is capped in
+ * bytes and time.
  */
 export async function fetchHttp(url: string, options: HttpFetchOptions): Promise<Uint8Array> {
   const deadline = Date.now() + options.timeoutMs;

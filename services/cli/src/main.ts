@@ -101,13 +101,7 @@ program
       concurrency: number;
     }) => {
       const evalModes = parseModes(opts.mode);
-      const perturbations =
-        opts.perturb === "all"
-          ? [...perturbationNames]
-          : opts.perturb
-              .split(",")
-              .map((s) => s.trim())
-              .filter(Boolean);
+      const perturbations = opts.perturb === "all" ? [...perturbationNames] : parseList(opts.perturb);
       const detector = await createDetector();
       try {
         const examine = createExamine(detector);
