@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { verdictJsonSchema } from "@mirage/contracts";
+import { perturbationNames } from "@mirage/imaging";
 import { repoRoot, sharedAvailable, sharedPath } from "@mirage/test-support";
 import { describe, expect, it } from "vitest";
 
@@ -139,8 +140,8 @@ describe.skipIf(!sharedAvailable("fixtures/c2pa"))("mirage scan", () => {
 });
 
 describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage eval", () => {
-  /** A small dataset folder over aigi-v1 images read in place (a link, never a copy): 12 AI, 12 real from val. */
-  async function smallDataset(): Promise<string> {
+  /** A small dataset folder over aigi-v1 images read in place (a link, never a copy): `perClass` AI and real from val. */
+  async function smallDataset(perClass = 12): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), "mirage-eval-"));
     await symlink(sharedPath("datasets/aigi-v1"), join(dir, "aigi-v1"));
     const [header, ...rows] = (await readFile(sharedPath("datasets/aigi-v1/manifest.csv"), "utf8"))
@@ -148,8 +149,8 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage eval", () => {
       .split("\n");
     const val = rows.filter((r) => r.split(",")[4] === "val");
     const pick = [
-      ...val.filter((r) => r.split(",")[1] === "ai").slice(0, 12),
-      ...val.filter((r) => r.split(",")[1] === "real").slice(0, 12),
+      ...val.filter((r) => r.split(",")[1] === "ai").slice(0, perClass),
+      ...val.filter((r) => r.split(",")[1] === "real").slice(0, perClass),
     ];
     await writeFile(
       join(dir, "manifest.csv"),
@@ -201,16 +202,47 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("mirage eval", () => {
     expect(report.run.peakRssMb).toBeGreaterThan(0);
     expect(stdout).toContain("## Per perturbation");
     expect(stdout).toMatch(/\| clean \| \d+ \|/);
+    // Each headline row carries its 95 % interval, and the interval holds the row's own number.
+    expect(Object.keys(report.intervals.perPerturbation)).toEqual(["clean", "jpeg75", "resize50+jpeg75"]);
+    const [low, high] = report.intervals.perPerturbation.clean.auroc;
+    expect(low).toBeLessThanOrEqual(report.overall.auroc);
+    expect(high).toBeGreaterThanOrEqual(report.overall.auroc);
+    expect(high).toBeGreaterThan(low);
+    expect(stdout).toContain("## 95 % intervals");
+    expect(stdout).toMatch(/\| quick \/ jpeg75 \| \d+ \| [\d.]+ \([\d.]+–[\d.]+\) \|/);
   }, 300_000);
 
   it("counts provenance as uploaded", async () => {
     const data = await smallDataset();
-    const { stderr, code } = await mirage(["eval", "--data", data, "--out", join(data, "r.json")]);
+    const { stderr, code } = await mirage([
+      "eval",
+      "--data",
+      data,
+      "--perturb",
+      "none",
+      "--out",
+      join(data, "r.json"),
+    ]);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(await readFile(join(data, "r.json"), "utf8"));
     expect(report.protocol).toBe("as-uploaded");
+    expect(report.variants).toEqual(["clean"]);
     expect(stderr).toMatch(/provenance found: .*; decided by provenance \d+/);
     expect(report.provenance.precision === null || report.provenance.precision >= 0).toBe(true);
+  }, 300_000);
+
+  it("reports every perturbation row by default, printed without --out", async () => {
+    const data = await smallDataset(2);
+    const { stdout, stderr, code } = await mirage(["eval", "--data", data, "--protocol", "pixels-only"]);
+    expect(code, stderr).toBe(0);
+    const perturbation = stdout.slice(
+      stdout.indexOf("## Per perturbation"),
+      stdout.indexOf("## 95 % intervals"),
+    );
+    for (const variant of ["clean", ...perturbationNames]) {
+      expect(perturbation, variant).toMatch(new RegExp(`\\| ${variant} \\| 4 \\|`));
+    }
+    expect(await readdir(data)).toEqual(["aigi-v1", "manifest.csv"]);
   }, 300_000);
 
   it("refuses a manifest whose labels are not ai or real", async () => {

@@ -67,7 +67,7 @@ program
   .command("eval")
   .description("evaluate on a dataset folder with manifest.csv (DESIGN.md, Evaluation protocol)")
   .requiredOption("--data <dir>", "dataset folder holding manifest.csv")
-  .requiredOption("--out <report.json>", "where to write the JSON report")
+  .option("--out <report.json>", "also write the report as JSON (the markdown tables always go to stdout)")
   .addOption(
     new Option("--protocol <protocol>", "files as uploaded, or metadata stripped + JPEG q90")
       .choices(["as-uploaded", "pixels-only"])
@@ -75,8 +75,8 @@ program
   )
   .option(
     "--perturb <list>",
-    `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}, or all (those); extra, never in all: ${extraPerturbationNames.join(", ")}`,
-    "",
+    `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}; all (those, the protocol's rows) or none (the clean row alone); extra, never in all: ${extraPerturbationNames.join(", ")}`,
+    "all",
   )
   .option("--mode <modes>", "mode, or a comma-separated list of modes (quick: triage alone)", "adaptive")
   .option("--split <name>", "only this split of the manifest")
@@ -91,7 +91,7 @@ program
   .action(
     async (opts: {
       data: string;
-      out: string;
+      out?: string;
       records?: string;
       protocol: Protocol;
       perturb: string;
@@ -101,7 +101,12 @@ program
       concurrency: number;
     }) => {
       const evalModes = parseModes(opts.mode);
-      const perturbations = opts.perturb === "all" ? [...perturbationNames] : parseList(opts.perturb);
+      const perturbations =
+        opts.perturb === "all"
+          ? [...perturbationNames]
+          : opts.perturb === "none"
+            ? []
+            : parseList(opts.perturb);
       const detector = await createDetector();
       try {
         const examine = createExamine(detector);
@@ -128,7 +133,7 @@ program
           await new Promise<void>((resolve, reject) =>
             recordsOut.end((e?: Error | null) => (e ? reject(e) : resolve())),
           );
-        await writeFile(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+        if (opts.out) await writeFile(opts.out, `${JSON.stringify(report, null, 2)}\n`);
         const kinds = Object.entries(report.provenance.imagesWithEvidence)
           .map(([k, v]) => `${k} ${v}`)
           .join(", ");

@@ -1,5 +1,6 @@
-import type { EvalReport } from "./run-eval.js";
+import type { Interval, MetricIntervals } from "./intervals.js";
 import type { Metrics } from "./metrics.js";
+import type { EvalReport } from "./run-eval.js";
 
 const columns: Array<[string, (m: Metrics) => string]> = [
   ["n", (m) => String(m.n)],
@@ -40,6 +41,7 @@ export function renderMarkdown(report: EvalReport): string {
         ]
       : []),
     table("Per perturbation", report.perPerturbation),
+    intervalTable(report),
     table("Per source (clean)", report.perSource),
     table("Per generator (clean)", report.perGenerator),
     `## Provenance (clean)\n\n| kind | images |\n|---|---|\n${Object.entries(
@@ -61,6 +63,50 @@ function table(title: string, rows: Record<string, Metrics>): string {
     ([name, m]) => `| ${name} | ${columns.map(([, f]) => f(m)).join(" | ")} |`,
   );
   return `## ${title}\n\n${[head, rule, ...body].join("\n")}`;
+}
+
+const intervalColumns: Array<[string, keyof MetricIntervals, (x: number) => string]> = [
+  ["bal. acc", "balancedAccuracy", pct],
+  ["AUROC", "auroc", num],
+  ["FPR real", "fprReal", pct],
+  ["recall AI", "recallAi", pct],
+  ["escalated", "escalationRate", pct],
+];
+
+/** The headline rows with their 95 % intervals: each variant in the first mode, then the other modes clean. */
+function intervalTable(report: EvalReport): string {
+  const [firstMode, ...otherModes] = report.modes;
+  const rows: Array<[string, Metrics, MetricIntervals]> = [
+    ...Object.entries(report.intervals.perPerturbation).map(
+      ([variant, ci]): [string, Metrics, MetricIntervals] => [
+        `${firstMode} / ${variant}`,
+        report.perPerturbation[variant]!,
+        ci,
+      ],
+    ),
+    ...otherModes.map((mode): [string, Metrics, MetricIntervals] => [
+      `${mode} / clean`,
+      report.perMode[mode]!,
+      report.intervals.perMode[mode]!,
+    ]),
+  ];
+  const head = `| group | n | ${intervalColumns.map(([c]) => c).join(" | ")} |`;
+  const rule = `|---|---:|${intervalColumns.map(() => "---:").join("|")}|`;
+  const body = rows.map(
+    ([name, m, ci]) =>
+      `| ${name} | ${m.n} | ${intervalColumns.map(([, key, f]) => withInterval(m[key], ci[key], f)).join(" | ")} |`,
+  );
+  const { method } = report.intervals;
+  return [
+    `## 95 % intervals`,
+    `${method.rates}; ${method.rankings}, ${method.replicates} replicates, seed ${method.seed}. Note: ${method.caveat}.`,
+    [head, rule, ...body].join("\n"),
+  ].join("\n\n");
+}
+
+function withInterval(value: number, [low, high]: Interval, format: (x: number) => string): string {
+  if (Number.isNaN(low)) return format(value);
+  return `${format(value)} (${format(low)}–${format(high)})`;
 }
 
 function pct(x: number): string {

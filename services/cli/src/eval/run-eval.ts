@@ -9,6 +9,7 @@ import type { Examine, Mode } from "../modes.js";
 import { runPool } from "../pool.js";
 import { createProgress } from "../progress.js";
 import { readManifest, type ManifestRow } from "./manifest.js";
+import { INTERVAL_METHOD, metricIntervals, type MetricIntervals } from "./intervals.js";
 import { computeMetrics, type EvalRecord, type Metrics } from "./metrics.js";
 
 /** The two protocols of DESIGN.md: files as uploaded, or metadata stripped and re-encoded as JPEG q90. */
@@ -50,6 +51,15 @@ export interface EvalReport {
   perPerturbation: Record<string, Metrics>;
   perSource: Record<string, Metrics>;
   perGenerator: Record<string, Metrics>;
+  /**
+   * 95 % intervals of the headline rows, where every image counts once: each mode on the clean
+   * variant, and each variant in the first mode. 148 test images carry a few points either way.
+   */
+  intervals: {
+    method: typeof INTERVAL_METHOD;
+    perMode: Record<string, MetricIntervals>;
+    perPerturbation: Record<string, MetricIntervals>;
+  };
   provenance: {
     /** Images (clean, first mode) with at least one finding of each kind. */
     imagesWithEvidence: Record<string, number>;
@@ -234,6 +244,21 @@ function buildReport(
     ),
     perSource: groupBy(clean, (r) => r.source),
     perGenerator: groupBy(clean, (r) => r.generator),
+    intervals: {
+      method: INTERVAL_METHOD,
+      perMode: Object.fromEntries(
+        options.modes.map((mode) => [
+          mode,
+          metricIntervals(records.filter((r) => r.variant === "clean" && r.mode === mode)),
+        ]),
+      ),
+      perPerturbation: Object.fromEntries(
+        variants.map((v) => [
+          v,
+          metricIntervals(records.filter((r) => r.variant === v && r.mode === firstMode)),
+        ]),
+      ),
+    },
     provenance: {
       imagesWithEvidence,
       decidedByProvenance: byProvenance.length,
