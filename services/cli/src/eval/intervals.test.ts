@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bootstrapRankings, metricIntervals, wilsonInterval } from "./intervals.js";
-import type { EvalRecord } from "./metrics.js";
+import { evalRecord as record } from "./test-records.js";
 
 describe("wilsonInterval", () => {
   it("matches the textbook values", () => {
@@ -48,18 +48,6 @@ describe("bootstrapRankings", () => {
 });
 
 describe("metricIntervals", () => {
-  const record = (truth: "ai" | "real", pAi: number, label: EvalRecord["label"]): EvalRecord => ({
-    path: `${truth}-${pAi}`,
-    truth,
-    source: "s",
-    generator: "g",
-    variant: "clean",
-    mode: "quick",
-    pAi,
-    label,
-    escalated: label === "NEEDS_REVIEW",
-  });
-
   it("counts the published labels per class and leaves failed images out", () => {
     const records = [
       record("ai", 0.95, "AI_GENERATED"),

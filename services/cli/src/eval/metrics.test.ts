@@ -1,24 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { auroc, computeMetrics, quantile, type EvalRecord } from "./metrics.js";
-
-const rec = (
-  truth: "ai" | "real",
-  pAi: number,
-  label: EvalRecord["label"],
-  extra: Partial<EvalRecord> = {},
-): EvalRecord => ({
-  path: "x",
-  truth,
-  source: "s",
-  generator: "g",
-  variant: "clean",
-  mode: "quick",
-  pAi,
-  label,
-  escalated: label === "NEEDS_REVIEW",
-  latencyMs: 10,
-  ...extra,
-});
+import { auroc, computeMetrics, quantile } from "./metrics.js";
+import { evalRecord as rec } from "./test-records.js";
 
 describe("metrics", () => {
   it("computes AUROC with ties as half", () => {
