@@ -32,30 +32,22 @@ const Z_95 = 1.959964;
  */
 export function metricIntervals(records: EvalRecord[]): MetricIntervals {
   const ok = records.filter((r): r is EvalRecord & { pAi: number } => r.pAi !== undefined);
-  // Sorted, so that the seeded resampling does not depend on the order images finished in.
-  const byScore = (a: number, b: number) => a - b;
-  const ai = ok
-    .filter((r) => r.truth === "ai")
-    .map((r) => r.pAi)
-    .sort(byScore);
-  const real = ok
-    .filter((r) => r.truth === "real")
-    .map((r) => r.pAi)
-    .sort(byScore);
-  const [balancedAccuracy, rocArea] = bootstrapRankings(ai, real);
+  const ai = ok.filter((r) => r.truth === "ai");
+  const real = ok.filter((r) => r.truth === "real");
+  const flaggedAi = (group: EvalRecord[]) => group.filter((r) => r.label === "AI_GENERATED").length;
+  const [balancedAccuracy, rocArea] = bootstrapRankings(sortedScores(ai), sortedScores(real));
   return {
     balancedAccuracy,
     auroc: rocArea,
-    fprReal: wilsonInterval(
-      ok.filter((r) => r.truth === "real" && r.label === "AI_GENERATED").length,
-      real.length,
-    ),
-    recallAi: wilsonInterval(
-      ok.filter((r) => r.truth === "ai" && r.label === "AI_GENERATED").length,
-      ai.length,
-    ),
+    fprReal: wilsonInterval(flaggedAi(real), real.length),
+    recallAi: wilsonInterval(flaggedAi(ai), ai.length),
     escalationRate: wilsonInterval(ok.filter((r) => r.escalated).length, ok.length),
   };
+}
+
+/** Scores in ascending order, so that the seeded resampling does not depend on the order images finished in. */
+function sortedScores(group: Array<{ pAi: number }>): number[] {
+  return group.map((r) => r.pAi).sort((a, b) => a - b);
 }
 
 /**
