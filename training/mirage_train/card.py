@@ -33,6 +33,7 @@ def main() -> None:
     compare_file = args.work / "compare.json"
     compare = json.loads(compare_file.read_text()) if compare_file.exists() else None
     holdout = read_holdout(args.work / "holdout.json", train)
+    registry = read_registry(args.manifest.parent / "registry.json")
     c = CONFIG
     card = {
         "name": "triage",
@@ -65,7 +66,9 @@ def main() -> None:
                               f"{c.probe_members * c.probe_hidden} units), fitted on frozen features, then trained with the last stage of each backbone"),
                      "fineTuned": {b.name: f"stage {b.last_stage} (blocks {trained_blocks(b).start}-{trained_blocks(b).stop - 1})" for b in c.backbones},
                      "onnxBytes": export["bytes"]},
-        "training": {"manifest": "datasets/aigi-v1/manifest.csv", "manifestSha256": sha256_file(args.manifest), "split": "train",
+        "training": {"manifest": "datasets/aigi-v1/manifest.csv" if registry is None else f"{args.manifest.parent.name}/manifest.csv",
+                     "manifestSha256": sha256_file(args.manifest), "split": "train",
+                     "registryImages": registry,
                      "images": train["images"], "imagesAi": train["ai"], "imagesReal": train["real"], "crops": train["crops"],
                      "augmentation": RECIPE, "probeEpochs": train["probeEpochs"],
                      "method": (f"{c.train_draws} augmented crops per image, each weighing count(its source)^-{c.source_weight_power} within "
@@ -102,6 +105,19 @@ def main() -> None:
     }
     args.out.write_text(json.dumps(card, indent=2) + "\n")
     print(f"wrote {args.out}")
+
+
+def read_registry(path: Path) -> dict[str, object] | None:
+    """What registry_data added to the base dataset (None when the pipeline ran on the base alone)."""
+    if not path.exists():
+        return None
+    summary = json.loads(path.read_text())
+    base = None if summary["base"] is None else f"{Path(summary['base']).name}/manifest.csv"
+    return {"baseManifest": base, "baseManifestSha256": summary["baseManifestSha256"],
+            "sourcesFile": f"training/{summary['sourcesFile']}", "sourcesFileSha256": summary["sourcesFileSha256"],
+            "splitPercent": summary["splitPercent"], "sources": summary["sources"],
+            "note": "images inside pinned registry packages, each split by its own sha256; train is trained on, val calibrates, "
+                    "test is read only by mirage eval"}
 
 
 def read_holdout(path: Path, train: dict[str, object]) -> dict[str, object] | None:
