@@ -1,13 +1,14 @@
 /**
  * Serving and training build the same model input: TypeScript (decodeImage → gridCrops →
  * normalise, as libs/detector does from model.json) and Python (lossless PNG of the decoded pixels
- * → training/mirage_train/crops.py) must give identical tensors, bit for bit.
+ * → training/mirage_train/crops.py) must give identical tensors, bit for bit, and the same residual
+ * RMS per crop (texture.ts / texture.py), so both leave out the same flat crops.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeImage, gridCrops } from "@mirage/imaging";
+import { cropResidualRms, decodeImage, gridCrops } from "@mirage/imaging";
 import { repoRoot, sharedAvailable, sharedPath } from "@mirage/test-support";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,9 +17,9 @@ import { pythonFor } from "./scripts/python.js";
 
 interface Card {
   input: { cropSize: number; normalize: { mean: number; std: number } };
-  crops: { count: number };
+  crops: { count: number; flatResidualRms: number };
 }
-const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v7/model.json"), "utf8")) as Card;
+const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v8/model.json"), "utf8")) as Card;
 
 const python = pythonFor("numpy, PIL", "the training/serving parity test");
 
@@ -84,13 +85,24 @@ describe.skipIf(python === undefined || !sharedAvailable("datasets/aigi-v1"))(
         .png()
         .toBuffer();
       picks.set("synthetic/tiny.png", new Uint8Array(tiny));
-      expect(picks.size).toBeGreaterThanOrEqual(4);
+      // A product on a flat backdrop: flat and textured crops side by side.
+      const noise = Uint8Array.from({ length: 160 * 120 * 3 }, (_, i) => (i * 7919) % 251);
+      const backdrop = await sharp({
+        create: { width: 400, height: 300, channels: 3, background: { r: 245, g: 245, b: 245 } },
+      })
+        .composite([
+          { input: Buffer.from(noise), raw: { width: 160, height: 120, channels: 3 }, left: 20, top: 20 },
+        ])
+        .png()
+        .toBuffer();
+      picks.set("synthetic/backdrop.png", new Uint8Array(backdrop));
+      expect(picks.size).toBeGreaterThanOrEqual(5);
 
       const size = card.input.cropSize;
       const count = card.crops.count;
       const expected = new Map<
         string,
-        { tensor: Float32Array; positions: Array<{ x: number; y: number }> }
+        { tensor: Float32Array; positions: Array<{ x: number; y: number }>; rms: number[] }
       >();
       const jobs: Array<{ png: string; size: number; count: number; name: string }> = [];
       let n = 0;
@@ -106,7 +118,11 @@ describe.skipIf(python === undefined || !sharedAvailable("datasets/aigi-v1"))(
           .png({ compressionLevel: 1 })
           .toFile(png);
         jobs.push({ png, size, count, name });
-        expected.set(name, { tensor, positions: crops.map(({ x, y }) => ({ x, y })) });
+        expected.set(name, {
+          tensor,
+          positions: crops.map(({ x, y }) => ({ x, y })),
+          rms: crops.map(cropResidualRms),
+        });
       }
       writeFileSync(join(work, "jobs.json"), JSON.stringify(jobs));
       const run = spawnSync(
@@ -118,7 +134,9 @@ describe.skipIf(python === undefined || !sharedAvailable("datasets/aigi-v1"))(
       );
       expect(run.status, run.stderr).toBe(0);
 
-      for (const [name, { tensor, positions }] of expected) {
+      let flat = 0;
+      let textured = 0;
+      for (const [name, { tensor, positions, rms }] of expected) {
         const got = readNpyFloat32(join(work, "out", `${name}.npy`));
         expect(got.shape).toEqual([positions.length, 3, size, size]);
         expect(JSON.parse(readFileSync(join(work, "out", `${name}.json`), "utf8"))).toEqual(positions);
@@ -126,7 +144,19 @@ describe.skipIf(python === undefined || !sharedAvailable("datasets/aigi-v1"))(
         for (let i = 0; i < tensor.length; i++)
           maxDiff = Math.max(maxDiff, Math.abs(tensor[i]! - got.values[i]!));
         expect(maxDiff, `${name}: max abs difference`).toBe(0);
+        const pythonRms = JSON.parse(readFileSync(join(work, "out", `${name}.rms.json`), "utf8")) as number[];
+        expect(pythonRms).toHaveLength(rms.length);
+        rms.forEach((value, k) => {
+          expect(pythonRms[k], `${name} crop ${k}: residual RMS`).toBeCloseTo(value, 9);
+          const isFlat = value < card.crops.flatResidualRms;
+          expect(pythonRms[k]! < card.crops.flatResidualRms, `${name} crop ${k}: flat in both`).toBe(isFlat);
+          if (isFlat) flat++;
+          else textured++;
+        });
       }
+      // The backdrop image holds both kinds, so the rule is exercised on each side.
+      expect(flat).toBeGreaterThan(0);
+      expect(textured).toBeGreaterThan(0);
     });
   },
 );

@@ -1,5 +1,6 @@
 """Step "calibrate": scores the TypeScript-made evaluation crops of the val split with the ONNX
-model, aggregates the mean crop logit z per image × variant, fits Platt scaling
+model, aggregates z per image × variant as serving does (the mean logit of the textured crops;
+an image whose crops are all flat is not read, and counted), fits Platt scaling
 pAi = sigmoid(a·z + b) and picks the band thresholds, pooled over every variant.
 
 Platt is fit class-balanced (each class weighs half): pAi is then the evidence read at even prior
@@ -10,9 +11,10 @@ thresholds are quantiles of val's reals and AIs, so they select the same images 
 
 A second Platt fit reads one crop alone (cropCalibration): a single crop's logit is far noisier
 than the mean of 16, so the image calibration would make it overconfident (the reasoner's
-consistency and confirmation read crops one by one).
+consistency and confirmation read crops one by one); it is fit on textured crops, the only ones
+the reasoner reads.
 
-    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v7/model.onnx --out work/model/calibration.json
+    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v8/model.onnx --out work/model/calibration.json
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ import numpy as np
 import onnxruntime as ort
 from sklearn.linear_model import LogisticRegression
 
+from .config import CONFIG
 from .crops import normalise
 from .metrics import F64, summary, threshold_for_fpr, threshold_for_miss
+from .texture import residual_rms, textured, textured_mean
 
 TARGETS = {"likelyAiFprReal": 0.01, "likelyRealMissAi": 0.02, "strictLikelyRealMissAi": 0.005}
 
@@ -54,19 +58,26 @@ def image_groups(eval_dir: Path) -> tuple[dict[tuple[int, str], list[int]], dict
     return groups, meta
 
 
-def image_logits(eval_dir: Path, model: Path, threads: int) -> list[dict[str, object]]:
-    """One record per image × variant: z (mean crop logit), label, source, variant, crops."""
+def image_logits(eval_dir: Path, model: Path, threads: int) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """One record per image × variant that the model reads: z (mean logit of its textured crops),
+    label, source, variant, the textured crops' logits, and z over every crop (for comparison);
+    and the images × variants whose crops are all flat (not read)."""
     crops = np.load(eval_dir / "crops.npy", mmap_mode="r")
     logits = score_crops(model, crops, threads)
+    rms = np.concatenate([residual_rms(np.asarray(crops[i : i + 256])) for i in range(0, len(crops), 256)])
     groups, meta = image_groups(eval_dir)
-    records = []
+    records, unread = [], []
     for key, rows in groups.items():
         m = meta[key]
-        records.append(
-            {"image": key[0], "variant": key[1], "path": m["path"], "label": 1 if m["label"] == "ai" else 0, "source": m["source"],
-             "z": float(logits[rows].mean()), "crops": len(rows), "cropLogits": [round(float(v), 4) for v in logits[rows]]}
-        )
-    return records
+        mask = textured(rms[rows], CONFIG.flat_residual_rms)
+        record = {"image": key[0], "variant": key[1], "path": m["path"], "label": 1 if m["label"] == "ai" else 0, "source": m["source"]}
+        z = textured_mean(logits[rows], mask)
+        if z is None:
+            unread.append(record)
+            continue
+        records.append({**record, "z": z, "zAllCrops": float(logits[rows].mean()), "crops": len(rows), "texturedCrops": int(mask.sum()),
+                        "cropLogits": [round(float(v), 4) for v in logits[rows][mask]]})
+    return records, unread
 
 
 def fit_platt(z: F64, y: np.ndarray) -> dict[str, str | float | int]:
@@ -84,7 +95,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    records = image_logits(args.eval, args.model, args.threads)
+    records, unread = image_logits(args.eval, args.model, args.threads)
     z = np.array([r["z"] for r in records], dtype=np.float64)
     y = np.array([r["label"] for r in records], dtype=np.int64)
     calibration = fit_platt(z, y)
@@ -119,11 +130,14 @@ def main() -> None:
         "pooled": summary(p, y, likely_ai, likely_real),
         "perVariant": per_variant,
         "perSourcePixelsOnly": per_source,
+        "aggregation": {"method": "mean-logit-textured", "flatResidualRms": CONFIG.flat_residual_rms,
+                        "flatCrops": int(sum(int(r["crops"]) - int(r["texturedCrops"]) for r in records)),
+                        "crops": int(sum(int(r["crops"]) for r in records)), "unreadImages": unread},
         "records": records,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1))
-    print(json.dumps({k: out[k] for k in ("calibration", "cropCalibration", "thresholds", "pooled")}, indent=1))
+    print(json.dumps({k: out[k] for k in ("calibration", "cropCalibration", "thresholds", "pooled", "aggregation")}, indent=1))
     for v, m in per_variant.items():
         print(f"{v:12s} {json.dumps(m)}")
 

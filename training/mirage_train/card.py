@@ -1,7 +1,7 @@
-"""Step "card": writes models/triage/v7/model.json (the model card the TypeScript detector reads)
+"""Step "card": writes models/triage/v8/model.json (the model card the TypeScript detector reads)
 from the outputs of train, finetune, export, calibrate and compare.
 
-    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v7/model.json
+    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v8/model.json
 """
 
 from __future__ import annotations
@@ -43,11 +43,16 @@ def main() -> None:
         "input": {"name": "input", "dtype": "float32", "layout": "NCHW", "channels": "RGB", "cropSize": c.crop_size,
                   "normalize": {"mean": 127, "std": 128}, "shape": ["N", 3, c.crop_size, c.crop_size]},
         "output": {"name": "logit", "meaning": "per-crop logit, AI positive, uncalibrated", "shape": ["N", 1]},
-        "crops": {"count": c.crop_count, "placement": "cropGrid (libs/imaging/src/crops.ts)", "aggregation": "mean-logit",
+        "crops": {"count": c.crop_count, "placement": "cropGrid (libs/imaging/src/crops.ts)", "aggregation": "mean-logit-textured",
+                  "flatResidualRms": c.flat_residual_rms, "unreadImagesVal": len(cal["aggregation"]["unreadImages"]),
+                  "flatCropsVal": f'{cal["aggregation"]["flatCrops"]} of {cal["aggregation"]["crops"]}',
+                  "aggregationRule": ("z = mean logit of the textured crops: a crop whose luminance residual (pixel minus the mean of its 4 "
+                                      "neighbours) has an RMS under flatResidualRms grey levels is flat and carries no evidence; "
+                                      "an image whose crops are all flat is not read by the pixel model"),
                   "source": "decodeImage output (8-bit sRGB RGB, EXIF orientation applied, alpha flattened on white), never resized"},
         "calibration": {**cal["calibration"], "fittedOn": "val: as-uploaded + pixels-only + perturbations",
-                        "formula": "pAi = 1 / (1 + exp(-(a * z + b))), z = mean of the crop logits"},
-        "cropCalibration": {**cal["cropCalibration"], "fittedOn": "val crops, every variant, each labelled as its image",
+                        "formula": "pAi = 1 / (1 + exp(-(a * z + b))), z = mean of the textured crops' logits"},
+        "cropCalibration": {**cal["cropCalibration"], "fittedOn": "val textured crops, every variant, each labelled as its image",
                             "formula": "pAi of one crop = 1 / (1 + exp(-(a * logit + b)))",
                             "use": "reading a single crop (the reasoner's local consistency and confirmation); images use calibration"},
         "thresholds": {**cal["thresholds"], "chosenOn": "val",
@@ -132,7 +137,7 @@ def read_holdout(path: Path, train: dict[str, object]) -> dict[str, object] | No
         print(f"card: {path} was made for another config or training crops: left out of the card")
         return None
     return {"split": "train + val (test never read)", "protocol": holdout["protocol"], "groups": holdout["groups"],
-            "pooled": holdout["pooled"], "val": holdout["val"], "folds": holdout["folds"],
+            "pooled": holdout["pooled"], "val": holdout["val"], "folds": holdout["folds"], "unreadImages": holdout["unreadImages"],
             "note": ("frozen ImageNet trunks + the probe recipe (the train step), refit per fold; the shipped model's fine-tuned "
                      "stages saw every training source, so it cannot be scored this way")}
 

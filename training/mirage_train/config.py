@@ -28,6 +28,11 @@ class ModelConfig:
     # One 128² crop says little; the mean of more separates the classes: val AUROC 0.889 with 4,
     # 0.928 with 16, flat beyond (training/README.md, "The shipped model").
     crop_count: int = 16
+    # A crop whose luminance residual RMS is under this many grey levels is flat and left out of
+    # the image's mean logit; an image with no textured crop is not read (mirage_train/texture.py).
+    # On val, flat crops read -3.9 for real and +3.9 for AI: the backdrop's level, not a trace
+    # (training/README.md, "Flat crops carry no evidence").
+    flat_residual_rms: float = 0.25
     # The probe reading the standardised features: a class-balanced L2 logistic regression (C =
     # probe_c) and an ensemble of small MLPs (one hidden ReLU layer each, L2 alpha, stopped early),
     # their logits mixed with probe_linear_weight. Val pixels-only / pooled, against the linear

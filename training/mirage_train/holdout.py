@@ -36,6 +36,7 @@ from threadpoolctl import threadpool_limits
 from .config import CONFIG
 from .data import read_index
 from .model import TriageNet, normalise
+from .texture import residual_rms, textured
 from .train import TRAIN_FEATURES, Probe, build_net, fit_probe, seed_everything
 
 F32 = npt.NDArray[np.float32]
@@ -72,8 +73,9 @@ class EvalImage:
 
 
 @torch.no_grad()
-def eval_images(net: TriageNet, eval_dir: Path, split_of: dict[str, str], batch: int = 64) -> list[EvalImage]:
-    """The pixels-only images of an export-eval-crops folder, with their crops' frozen features."""
+def eval_images(net: TriageNet, eval_dir: Path, split_of: dict[str, str], batch: int = 64) -> tuple[list[EvalImage], list[str]]:
+    """The pixels-only images of an export-eval-crops folder, with their textured crops' frozen
+    features; and the paths of those whose crops are all flat (not read, as serving does)."""
     with open(eval_dir / "crops.csv", newline="") as f:
         rows = [(i, r) for i, r in enumerate(csv.DictReader(f)) if r["variant"] == "pixels-only"]
     if not rows:
@@ -85,14 +87,20 @@ def eval_images(net: TriageNet, eval_dir: Path, split_of: dict[str, str], batch:
     by_image: dict[str, list[int]] = {}
     for k, (_, r) in enumerate(rows):
         by_image.setdefault(r["image"], []).append(k)
-    images = []
+    rms = np.concatenate([residual_rms(np.asarray(crops[index[s : s + 256]])) for s in range(0, len(index), 256)])
+    images, unread = [], []
     for ks in by_image.values():
         r = rows[ks[0]][1]
         split = split_of[r["path"]]
         if split not in ("train", "val"):
             raise ValueError(f"{eval_dir}: {r['path']} is in split {split}; the holdout reads train and val only")
-        images.append(EvalImage(split, r["path"], 1 if r["label"] == "ai" else 0, r["source"], features[ks]))
-    return images
+        # Read as serving reads it: the textured crops only; an image with none is not read.
+        kept = np.array(ks)[textured(rms[ks], CONFIG.flat_residual_rms)]
+        if len(kept) > 0:
+            images.append(EvalImage(split, r["path"], 1 if r["label"] == "ai" else 0, r["source"], features[kept]))
+        else:
+            unread.append(r["path"])
+    return images, unread
 
 
 # A fold worker's training set, loaded once per worker process (init_worker).
@@ -186,7 +194,9 @@ def main() -> None:
     if len(features) != len(labels):
         raise RuntimeError(f"{TRAIN_FEATURES} holds {len(features)} crops, train-crops.npz {len(labels)}: rerun the train step")
     crop_fold = np.array([fold_of(str(source)) for source in sources])
-    images = [image for d in args.eval for image in eval_images(net, d, split_of)]
+    read = [eval_images(net, d, split_of) for d in args.eval]
+    images = [image for found, _ in read for image in found]
+    unread = [path for _, paths in read for path in paths]
     print(f"features: {len(features)} training crops, {len(images)} images to leave out ({time.time() - started:.0f} s)", flush=True)
 
     records: list[dict[str, object]] = []
@@ -209,12 +219,14 @@ def main() -> None:
     out = {
         "protocol": ("leave-source-out on train + val images (test never read): per fold, the train step's probe recipe refit on the "
                      "frozen ImageNet features of the other sources' training crops; left-out images scored pixels-only (JPEG q90, "
-                     "serving-made crops), image score = mean crop logit, labels at z = 0"),
+                     "serving-made crops), image score = mean logit of its textured crops (serving's rule; an image with none is not "
+                     "read: unreadImages), labels at z = 0"),
         "groups": {k: list(v) for k, v in HOLDOUT_GROUPS.items()},
         "pooled": pooled,
         "val": {"sourcesSeen": metrics(np.array([r["zSourceSeen"] for r in val]), yv),
                 "sourcesLeftOut": metrics(np.array([r["z"]["shipped"] for r in val]), yv)},  # type: ignore[index]
         "folds": folds,
+        "unreadImages": unread,
         "config": config.as_dict(),
         "trainCrops": int(len(labels)),
         "seconds": round(time.time() - started, 1),

@@ -5,6 +5,19 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDetector, type Detector } from "./detect.js";
 
+/** A JPEG with grain everywhere (pseudo-random pixels over grey), so that every crop is read. */
+function grainJpeg(width: number, height: number): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: "#808080" } })
+    .composite([
+      {
+        input: Buffer.from(Array.from({ length: width * height * 3 }, (_, i) => (i * 7919) % 251)),
+        raw: { width, height, channels: 3 },
+      },
+    ])
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
 describe("detect() with the shipped model", () => {
   let detector: Detector;
   beforeAll(async () => {
@@ -13,18 +26,9 @@ describe("detect() with the shipped model", () => {
   afterAll(() => detector.close());
 
   it("names the model and fills every timing", async () => {
-    const bytes = await sharp({ create: { width: 640, height: 480, channels: 3, background: "#808080" } })
-      .composite([
-        {
-          input: Buffer.from(Array.from({ length: 640 * 480 * 3 }, (_, i) => (i * 7919) % 251)),
-          raw: { width: 640, height: 480, channels: 3 },
-        },
-      ])
-      .jpeg({ quality: 90 })
-      .toBuffer();
-    const detection = await detector.detect(bytes);
-    expect(detector.modelVersion).toBe("triage-v7");
-    expect(detection.verdict.modelVersions?.triage).toBe("triage-v7");
+    const detection = await detector.detect(await grainJpeg(640, 480));
+    expect(detector.modelVersion).toBe("triage-v8");
+    expect(detection.verdict.modelVersions?.triage).toBe("triage-v8");
     expect(detection.pixel?.logits).toHaveLength(detector.pixelModel!.card.crops.count);
     expect(detection.verdict.evidence.at(-1)?.kind).toBe("pixel-model");
     expect(detection.timings.totalMs).toBeGreaterThan(0);
@@ -41,13 +45,37 @@ describe("detect() with the shipped model", () => {
   });
 
   it("is never more willing to say REAL under policy strict", async () => {
-    const bytes = await sharp({ create: { width: 300, height: 300, channels: 3, background: "#3a7" } })
-      .png()
-      .toBuffer();
+    const bytes = await grainJpeg(300, 300);
     const normal = await detector.detect(bytes);
     const strict = await detector.detect(bytes, { policy: "strict" });
     expect(strict.verdict.pAi).toBeCloseTo(normal.verdict.pAi, 6);
     if (normal.verdict.label !== Label.REAL) expect(strict.verdict.label).not.toBe(Label.REAL);
+  });
+
+  it("leaves an image with nothing but flat backdrop to a person, and says why", async () => {
+    // A fully transparent PNG (a failed background removal) is flattened on white: no grain at all.
+    // The model would read the backdrop's level, not a trace: 0.01 for clipped white, 1.00 for 245.
+    for (const background of [
+      { r: 0, g: 0, b: 0, alpha: 0 },
+      { r: 245, g: 245, b: 245, alpha: 1 },
+    ]) {
+      const bytes = await sharp({ create: { width: 800, height: 600, channels: 4, background } })
+        .png()
+        .toBuffer();
+      const detection = await detector.detect(bytes);
+      expect(detection.pixel).toBeUndefined();
+      expect(detection.pixelsUnread).toMatch(/^Every one of the 16 crops is flat/);
+      expect(detection.verdict).toMatchObject({
+        label: Label.NEEDS_REVIEW,
+        pAi: 0.5,
+        decidedBy: DecidedBy.TRIAGE,
+      });
+      expect(detection.verdict.evidence.at(-1)).toMatchObject({
+        kind: "pixel-model",
+        weight: 0,
+        summary: `pixel model: not read. ${detection.pixelsUnread}; nothing else decides, so a person should look.`,
+      });
+    }
   });
 
   describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("on an image smaller than the crop", () => {

@@ -9,7 +9,7 @@ import type { ExecutionProviderName } from "./execution-providers.js";
 import { loadPixelModel, type InferenceRecord, type PixelModel, type PixelScore } from "./pixel-model.js";
 
 /** The shipped triage model, relative to this file (src/ or dist/ alike). */
-export const defaultModelDir = fileURLToPath(new URL("../../../models/triage/v7/", import.meta.url));
+export const defaultModelDir = fileURLToPath(new URL("../../../models/triage/v8/", import.meta.url));
 
 /** Options of {@link createDetector}. */
 export interface DetectorOptions {
@@ -54,6 +54,8 @@ export interface Detection {
   band: Band;
   provenance: ProvenanceReport;
   pixel?: PixelScore;
+  /** Why the loaded pixel model did not read the decoded image (too small, or every crop flat). */
+  pixelsUnread?: string;
   /** The decoded image, when it could be decoded (for deeper looks by the caller). */
   image?: DecodedImage;
   timings: DetectTimings;
@@ -63,7 +65,7 @@ export interface Detection {
 export interface Detector {
   /** The loaded pixel model, or null when running on provenance alone. */
   readonly pixelModel: PixelModel | null;
-  /** The triage model version named in verdicts ("triage-v7", or "provenance-only"). */
+  /** The triage model version named in verdicts ("triage-v8", or "provenance-only"). */
   readonly modelVersion: string;
   detect(bytes: Uint8Array, options?: DetectOptions): Promise<Detection>;
   close(): Promise<void>;
@@ -110,14 +112,13 @@ export async function createDetector(options: DetectorOptions = {}): Promise<Det
     const provenanceMs = lap();
     // An image we cannot decode still gets a verdict when its provenance alone decides.
     if (decodeError && !provenance.decisiveAi) throw decodeError;
-    const pixelsUnread = image && pixelModel ? pixelModel.whyUnreadable(image) : null;
-    const pixel =
-      image && pixelModel && pixelsUnread === null ? await pixelModel.scoreImage(image) : undefined;
+    const reading: PixelReading = image && pixelModel ? await readPixels(pixelModel, image) : {};
+    const { pixel, pixelsUnread } = reading;
     lap();
     const fused = fuse({
       provenance,
       pixel,
-      ...(pixelsUnread === null ? {} : { pixelsUnread }),
+      ...(pixelsUnread === undefined ? {} : { pixelsUnread }),
       thresholds: pixelModel?.card.thresholds,
       image,
       policy: detectOptions.policy ?? "default",
@@ -137,7 +138,7 @@ export async function createDetector(options: DetectorOptions = {}): Promise<Det
       verdict,
       band: fused.band,
       provenance,
-      ...(pixel ? { pixel } : {}),
+      ...reading,
       ...(image ? { image } : {}),
       timings: {
         decodeMs,
@@ -158,4 +159,20 @@ export async function createDetector(options: DetectorOptions = {}): Promise<Det
       await pixelModel?.close();
     },
   };
+}
+
+/** The pixel model's score of an image, or why it did not read it; neither without a model or an image. */
+type PixelReading = { pixel?: PixelScore; pixelsUnread?: string };
+
+/** The pixel model's score of an image, or why it cannot read it (too small, or nothing but flat crops). */
+async function readPixels(model: PixelModel, image: DecodedImage): Promise<PixelReading> {
+  const tooSmall = model.whyUnreadable(image);
+  if (tooSmall !== null) return { pixelsUnread: tooSmall };
+  try {
+    return { pixel: await model.scoreImage(image) };
+  } catch (error) {
+    if (error instanceof MirageError && error.reason === "image-without-texture")
+      return { pixelsUnread: error.message };
+    throw error;
+  }
 }

@@ -6,8 +6,9 @@ import type { PixelScore } from "./pixel-model.js";
 
 const thresholds = { likelyAi: 0.9, likelyReal: 0.2, strictLikelyReal: 0.05 };
 const none: ProvenanceReport = { evidence: [], decisiveAi: false, problems: [] };
-const pixel = (pAi: number): PixelScore => ({
+const pixel = (pAi: number, flatCrops = 0): PixelScore => ({
   pAi,
+  flatCrops,
   logit: Math.log(pAi / (1 - pAi)),
   logits: [-1, 2, 0.5, 0],
   cropMs: 0,
@@ -103,6 +104,14 @@ describe("fuse", () => {
     expect(fused.evidence.at(-1)?.summary).toBe(
       "pixel model: 0.93 over 4 crops, strongest in the upper right.",
     );
+    expect(
+      fuse({ provenance: none, pixel: pixel(0.93, 12), thresholds, image, policy: "default" }).evidence.at(
+        -1,
+      ),
+    ).toMatchObject({
+      summary: "pixel model: 0.93 over 4 crops (12 flat crops not read), strongest in the upper right.",
+      details: { crops: "4", flatCrops: "12" },
+    });
     expect(regionName({ x: 100, y: 100, size: 100 }, image)).toBe("centre");
     expect(regionName({ x: 0, y: 100, size: 100 }, image)).toBe("middle left");
   });

@@ -86,7 +86,10 @@ export function bandOf(pAi: number, thresholds: ModelCard["thresholds"], policy:
   return Band.UNCERTAIN;
 }
 
-/** The pixel model's finding as evidence: "pixel model: 0.93 over 6 crops, strongest in the upper left." */
+/**
+ * The pixel model's finding as evidence: "pixel model: 0.93 over 6 crops, strongest in the upper
+ * left." — with "(10 flat crops not read)" when some crops of the grid carried no texture.
+ */
 export function pixelEvidence(pixel: PixelScore, image?: { width: number; height: number }): Evidence {
   const n = pixel.logits.length;
   let strongest = 0;
@@ -95,14 +98,17 @@ export function pixelEvidence(pixel: PixelScore, image?: { width: number; height
   });
   const where = image && n > 1 ? `, strongest in the ${regionName(pixel.crops[strongest]!, image)}` : "";
   const spread = n > 1 ? Math.max(...pixel.logits) - Math.min(...pixel.logits) : 0;
+  const flat =
+    pixel.flatCrops > 0 ? ` (${pixel.flatCrops} flat crop${pixel.flatCrops === 1 ? "" : "s"} not read)` : "";
   return create(EvidenceSchema, {
     kind: "pixel-model",
-    summary: `pixel model: ${pixel.pAi.toFixed(2)} over ${n} crop${n === 1 ? "" : "s"}${where}.`,
+    summary: `pixel model: ${pixel.pAi.toFixed(2)} over ${n} crop${n === 1 ? "" : "s"}${flat}${where}.`,
     weight: 2 * pixel.pAi - 1,
     details: {
       pAi: pixel.pAi.toFixed(4),
       logit: pixel.logit.toFixed(4),
       crops: String(n),
+      flatCrops: String(pixel.flatCrops),
       logitSpread: spread.toFixed(3),
     },
   });

@@ -20,7 +20,19 @@ export const modelCardSchema = z.object({
     normalize: z.object({ mean: z.number(), std: z.number().positive() }),
   }),
   output: z.object({ name: z.string() }),
-  crops: z.object({ count: z.number().int().positive(), aggregation: z.literal("mean-logit") }),
+  /**
+   * How crop logits become the image's: the mean of every crop (cards before v8), or the mean of
+   * the textured crops, a crop whose luminance residual RMS is under `flatResidualRms` grey levels
+   * being flat and carrying no evidence (an image with none is not read).
+   */
+  crops: z.discriminatedUnion("aggregation", [
+    z.object({ count: z.number().int().positive(), aggregation: z.literal("mean-logit") }),
+    z.object({
+      count: z.number().int().positive(),
+      aggregation: z.literal("mean-logit-textured"),
+      flatResidualRms: z.number().nonnegative(),
+    }),
+  ]),
   calibration: z.object({ method: z.enum(["platt", "temperature"]), a: z.number(), b: z.number() }),
   /** Platt scaling of one crop's logit (noisier than the image's mean); cards before v3 lack it. */
   cropCalibration: z.object({ a: z.number(), b: z.number() }).optional(),

@@ -1,4 +1,4 @@
-import type { Crop } from "@mirage/imaging";
+import { extractCrop, type Crop, type DecodedImage } from "@mirage/imaging";
 import { describe, expect, it } from "vitest";
 import { defaultModelDir } from "./detect.js";
 import { createMicroBatcher, loadPixelModel, type InferenceRecord } from "./pixel-model.js";
@@ -11,6 +11,21 @@ function crops(count: number, from = 0, size = 4): Crop[] {
     size,
     data: new Uint8Array(size * size * 3).fill((from + i) % 256),
   }));
+}
+
+/** An image with camera-like grain where `grain(x, y)` holds and a flat 245 grey backdrop elsewhere. */
+function grainImage(width: number, height: number, grain: (x: number, y: number) => boolean): DecodedImage {
+  const data = new Uint8Array(width * height * 3).fill(245);
+  let seed = 12345;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!grain(x, y)) continue;
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const value = 100 + (seed % 40);
+      data.fill(value, (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+  }
+  return { data, width, height, channels: 3, format: "png" };
 }
 
 /** A fake inference that takes a few ms (like a real one, off the caller's tick) and records batches. */
@@ -128,13 +143,7 @@ describe("loadPixelModel with the shipped model", () => {
     const model = await loadPixelModel(defaultModelDir);
     try {
       const size = model.card.input.cropSize;
-      const image = (width: number, height: number) => ({
-        data: new Uint8Array(width * height * 3).fill(128),
-        width,
-        height,
-        channels: 3 as const,
-        format: "png" as const,
-      });
+      const image = (width: number, height: number) => grainImage(width, height, () => true);
       expect(model.whyUnreadable(image(size, size))).toBeNull();
       expect(model.whyUnreadable(image(4000, size - 1))).toBe(
         `The image is 4000×${size - 1}, smaller than the ${size}-px crops the pixel model reads at native resolution`,
@@ -146,6 +155,42 @@ describe("loadPixelModel with the shipped model", () => {
         code: "INVALID_ARGUMENT",
         reason: "image-smaller-than-crop",
         details: { width: size - 1, height: 4000, cropSize: size },
+      });
+    } finally {
+      await model.close();
+    }
+  });
+
+  it("reads only the textured crops, and says how many of the grid were flat", async () => {
+    const model = await loadPixelModel(defaultModelDir);
+    try {
+      const size = model.card.input.cropSize;
+      // A 4 × 4 grid on 4 crops a side: grain on the left half, a flat near-white backdrop on the right.
+      const image = grainImage(4 * size, 4 * size, (x) => x < 2 * size);
+      const score = await model.scoreImage(image);
+      expect(score.crops).toHaveLength(8);
+      expect(score.flatCrops).toBe(8);
+      expect(score.crops.every((c) => c.x + c.size <= 2 * size)).toBe(true);
+      const textured = score.crops.map((c) => extractCrop(image, c.x, c.y, size));
+      expect(textured.every(model.isTextured)).toBe(true);
+      expect(model.isTextured(extractCrop(image, 3 * size, 0, size))).toBe(false);
+      const logits = await model.scoreCrops(textured);
+      expect(score.logits).toEqual(logits);
+      expect(score.logit).toBeCloseTo(logits.reduce((a, b) => a + b, 0) / logits.length, 6);
+      expect(score.pAi).toBeCloseTo(model.calibrate(score.logit), 10);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it("refuses an image whose every crop is flat, with a typed error that says why", async () => {
+    const model = await loadPixelModel(defaultModelDir);
+    try {
+      const size = model.card.input.cropSize;
+      await expect(model.scoreImage(grainImage(3 * size, 2 * size, () => false))).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+        reason: "image-without-texture",
+        message: expect.stringContaining(`Every one of the ${model.card.crops.count} crops is flat`),
       });
     } finally {
       await model.close();

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { MirageError } from "@mirage/errors";
-import { cropGrid, extractCrop, type Crop, type DecodedImage } from "@mirage/imaging";
+import { cropGrid, extractCrop, hasTexture, type Crop, type DecodedImage } from "@mirage/imaging";
 import * as ort from "onnxruntime-node";
 import {
   createProviderSession,
@@ -45,11 +45,13 @@ export interface InferenceRecord {
 
 /** The scores of one image's crops. */
 export interface PixelScore {
-  /** Per-crop logits (AI positive, uncalibrated), in crop order. */
+  /** Per-crop logits (AI positive, uncalibrated) of the crops read, in crop order. */
   logits: number[];
-  /** Where each crop sits (top-left corner) and its size. */
+  /** Where each crop read sits (top-left corner) and its size. */
   crops: Array<{ x: number; y: number; size: number }>;
-  /** The aggregated logit (mean over crops). */
+  /** Crops of the grid left unread because they are flat (see {@link PixelModel.isTextured}). */
+  flatCrops: number;
+  /** The aggregated logit (mean over the crops read). */
   logit: number;
   /** Calibrated probability that the image is AI-generated. */
   pAi: number;
@@ -61,7 +63,7 @@ export interface PixelScore {
 /** A loaded pixel model: the ONNX session and its card. */
 export interface PixelModel {
   readonly card: ModelCard;
-  /** "<name>-<version>", e.g. "triage-v7". */
+  /** "<name>-<version>", e.g. "triage-v8". */
   readonly version: string;
   /** The execution providers the session runs on, in priority order: the first takes every operator it supports. */
   readonly executionProviders: readonly ExecutionProviderName[];
@@ -70,8 +72,16 @@ export interface PixelModel {
   /** Why this image cannot be read (see {@link whyPixelsUnreadable}), or null when it can. */
   whyUnreadable(image: { width: number; height: number }): string | null;
   /**
-   * Scores the card's grid of crops of an image (or `count` crops, for deeper looks). Throws
-   * INVALID_ARGUMENT `image-smaller-than-crop` for an image {@link PixelModel.whyUnreadable} refuses.
+   * Whether a crop has texture for the model to read. Under a `mean-logit-textured` card a crop
+   * whose luminance residual RMS is under `flatResidualRms` is flat: a clipped or smooth backdrop
+   * carries no forensic trace, and what the model reads there is the backdrop's level, a shortcut
+   * of its training data. Always true under a `mean-logit` card.
+   */
+  isTextured(crop: Crop): boolean;
+  /**
+   * Scores the textured crops of the card's grid on an image (or of `count` crops, for deeper
+   * looks). Throws INVALID_ARGUMENT `image-smaller-than-crop` for an image
+   * {@link PixelModel.whyUnreadable} refuses, and `image-without-texture` when every crop is flat.
    */
   scoreImage(image: DecodedImage, count?: number): Promise<PixelScore>;
   /** Scores given crops (all of the card's crop size); returns their logits. */
@@ -105,6 +115,8 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
     (logit: number): number =>
       sigmoid(a * logit + b);
   const calibrate = platt(card.calibration);
+  const flatBelow = card.crops.aggregation === "mean-logit-textured" ? card.crops.flatResidualRms : undefined;
+  const isTextured = (crop: Crop) => flatBelow === undefined || hasTexture(crop, flatBelow);
   const calibrateCrop = platt(card.cropCalibration ?? card.calibration);
 
   async function infer(crops: Crop[], calls: number): Promise<number[]> {
@@ -145,6 +157,7 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
     calibrate,
     calibrateCrop,
     scoreCrops,
+    isTextured,
     whyUnreadable: (image) => whyPixelsUnreadable(image, size),
     async scoreImage(image, count = card.crops.count) {
       const unreadable = whyPixelsUnreadable(image, size);
@@ -156,13 +169,22 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
       }
       const t0 = performance.now();
       const positions = cropGrid(image.width, image.height, size, count);
-      const crops = positions.map(({ x, y }) => extractCrop(image, x, y, size));
+      const grid = positions.map(({ x, y }) => extractCrop(image, x, y, size));
+      const crops = grid.filter(isTextured);
+      if (crops.length === 0) {
+        throw new MirageError(
+          "INVALID_ARGUMENT",
+          `Every one of the ${grid.length} crops is flat (luminance residual under ${flatBelow} grey levels): a blank or smooth image has no grain for the pixel model to read`,
+          { reason: "image-without-texture", details: { crops: grid.length } },
+        );
+      }
       const t1 = performance.now();
       const logits = await scoreCrops(crops);
       const logit = logits.reduce((a, b) => a + b, 0) / logits.length;
       return {
         logits,
         crops: crops.map(({ x, y }) => ({ x, y, size })),
+        flatCrops: grid.length - crops.length,
         logit,
         pAi: calibrate(logit),
         cropMs: t1 - t0,

@@ -29,3 +29,4 @@ export {
 export type { PerturbationName } from "./perturb.js";
 export { cropGrid, extractCrop, gridCrops } from "./crops.js";
 export type { Crop } from "./crops.js";
+export { cropResidualRms, hasTexture, luminance, residualRms } from "./texture.js";

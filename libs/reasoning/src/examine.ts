@@ -54,7 +54,7 @@ export async function examine(
     ? "No pixel model is loaded"
     : !image
       ? "The image could not be decoded"
-      : model.whyUnreadable(image);
+      : (model.whyUnreadable(image) ?? detection.pixelsUnread ?? null);
   const depth = chooseDepth({
     mode,
     decisive,

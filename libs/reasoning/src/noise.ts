@@ -1,4 +1,4 @@
-import type { DecodedImage } from "@mirage/imaging";
+import { luminance, residualRms, type DecodedImage } from "@mirage/imaging";
 import { fft } from "./fft.js";
 import { median } from "./stats.js";
 
@@ -51,7 +51,7 @@ export function analyzePatches(image: DecodedImage, centres: Array<{ x: number; 
     const key = `${x},${y}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    patches.push(analyzePatch(luminance(image, x, y, size), size, x, y));
+    patches.push(analyzePatch(luminance(image.data, image.width, x, y, size), size, x, y));
   }
   return patches;
 }
@@ -64,7 +64,7 @@ export function patchSize(width: number, height: number): number {
 }
 
 function analyzePatch(lum: Float64Array, size: number, x: number, y: number): PatchNoise {
-  const energy = residualEnergy(lum, size);
+  const energy = residualRms(lum, size);
   const spectra = [residualSpectrum(lum, size, "rows"), residualSpectrum(lum, size, "columns")];
   const blockBins = [size / 8, size / 4, (3 * size) / 8];
   const blockGrid = Math.max(...spectra.map((s) => median(blockBins.map((k) => peakRatio(s, k)))));
@@ -79,33 +79,6 @@ function analyzePatch(lum: Float64Array, size: number, x: number, y: number): Pa
     }
   }
   return { x, y, size, energy, blockGrid, periodic };
-}
-
-function luminance(image: DecodedImage, x0: number, y0: number, size: number): Float64Array {
-  const out = new Float64Array(size * size);
-  for (let row = 0; row < size; row++) {
-    for (let col = 0; col < size; col++) {
-      const src = ((y0 + row) * image.width + x0 + col) * 3;
-      out[row * size + col] =
-        0.299 * image.data[src]! + 0.587 * image.data[src + 1]! + 0.114 * image.data[src + 2]!;
-    }
-  }
-  return out;
-}
-
-// RMS of (pixel − mean of its 4 neighbours) over the patch interior.
-function residualEnergy(lum: Float64Array, size: number): number {
-  let sum = 0;
-  let n = 0;
-  for (let row = 1; row < size - 1; row++) {
-    for (let col = 1; col < size - 1; col++) {
-      const i = row * size + col;
-      const r = lum[i]! - (lum[i - 1]! + lum[i + 1]! + lum[i - size]! + lum[i + size]!) / 4;
-      sum += r * r;
-      n++;
-    }
-  }
-  return Math.sqrt(sum / n);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Examination } from "./examination.js";
 import { shiftedGrid } from "./grid.js";
 import { logOdds, mean } from "./stats.js";
 import { p2, plural } from "./text.js";
-import { reencodeJpeg, scoreViews, viewDescriptions, type ViewSpec } from "./views.js";
+import { reencodeJpeg, scoreViews, texturedPositions, viewDescriptions, type ViewSpec } from "./views.js";
 
 /** First impression and analysis this far apart, on opposite sides of 0.5, disagree. */
 const SIDES_MIN_GAP = 0.1;
@@ -65,7 +65,8 @@ export interface Reflection {
 
 /**
  * Looks again differently — a grid shifted half a crop (straddling the seams of the first grid),
- * mirrored too; or, on an image too small to shift, a harder JPEG re-encode — then weighs:
+ * mirrored too (its textured crops); or, on an image too small to shift or whose shifted crops are
+ * all flat, a harder JPEG re-encode — then weighs:
  * every crop of every view pooled (more data than either stage alone); the model's log-odds
  * halved when benign views disagreed (an unstable reading is not a confident one); and, when a
  * part of the image looks generated and the second look confirms it there, no REAL conclusion
@@ -75,7 +76,7 @@ export interface Reflection {
  */
 export async function reflect(exam: Examination, analytic: Analytic, reasons: Reason[]): Promise<Reflection> {
   const { model, image, signal, trace } = exam;
-  const shifted = shiftedGrid(analytic.grid, exam.budget.reflectionCrops);
+  const shifted = texturedPositions(model, image, shiftedGrid(analytic.grid, exam.budget.reflectionCrops));
   throwIfAborted(signal, "reflection");
   const specs: ViewSpec[] =
     shifted.length > 0

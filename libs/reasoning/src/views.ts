@@ -81,6 +81,15 @@ export async function scoreViews(
   });
 }
 
+/**
+ * The positions whose crop of `image` has texture for the model to read ({@link PixelModel.isTextured}):
+ * flat backdrop carries no trace, so the examination reads it no more than triage does.
+ */
+export function texturedPositions(model: PixelModel, image: DecodedImage, positions: Position[]): Position[] {
+  const size = model.card.input.cropSize;
+  return positions.filter(({ x, y }) => model.isTextured(extractCrop(image, x, y, size)));
+}
+
 /** The crop mirrored left-right (test-time augmentation: a generator's traces survive a flip). */
 export function mirrorCrop(crop: Crop): Crop {
   const { size, data } = crop;

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { createDetector } from "@mirage/detector";
 import { MirageError } from "@mirage/errors";
 import { extraPerturbationNames, perturbationNames } from "@mirage/imaging";
+import { parsePerturbations } from "./eval/perturbations.js";
 import { renderMarkdown } from "./eval/report.js";
 import { runEval, type Protocol } from "./eval/run-eval.js";
 import { createExamine, type Mode } from "./modes.js";
@@ -75,7 +76,7 @@ program
   )
   .option(
     "--perturb <list>",
-    `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}; all (those, the protocol's rows) or none (the clean row alone); extra, never in all: ${extraPerturbationNames.join(", ")}`,
+    `comma-separated perturbations or chains (a+b): ${perturbationNames.join(", ")}; all (those, the protocol's rows) or none (the clean row alone); extra, never in all (all,grayscale adds one): ${extraPerturbationNames.join(", ")}`,
     "all",
   )
   .option("--mode <modes>", "mode, or a comma-separated list of modes (quick: triage alone)", "adaptive")
@@ -101,12 +102,7 @@ program
       concurrency: number;
     }) => {
       const evalModes = parseModes(opts.mode);
-      const perturbations =
-        opts.perturb === "all"
-          ? [...perturbationNames]
-          : opts.perturb === "none"
-            ? []
-            : parseList(opts.perturb);
+      const perturbations = parsePerturbations(opts.perturb);
       const detector = await createDetector();
       try {
         const examine = createExamine(detector);
