@@ -32,7 +32,7 @@ from sklearn.linear_model import LogisticRegression
 from .config import CONFIG
 from .crops import normalise
 from .metrics import F64, summary, threshold_for_fpr, threshold_for_miss
-from .texture import residual_rms, textured, textured_mean
+from .texture import stored_rms, textured, textured_mean
 
 TARGETS = {"likelyAiFprReal": 0.01, "likelyRealMissAi": 0.02, "strictLikelyRealMissAi": 0.005}
 
@@ -64,7 +64,7 @@ def image_logits(eval_dir: Path, model: Path, threads: int) -> tuple[list[dict[s
     and the images × variants whose crops are all flat (not read)."""
     crops = np.load(eval_dir / "crops.npy", mmap_mode="r")
     logits = score_crops(model, crops, threads)
-    rms = np.concatenate([residual_rms(np.asarray(crops[i : i + 256])) for i in range(0, len(crops), 256)])
+    rms = stored_rms(crops)
     groups, meta = image_groups(eval_dir)
     records, unread = [], []
     for key, rows in groups.items():

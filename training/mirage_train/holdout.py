@@ -36,7 +36,7 @@ from threadpoolctl import threadpool_limits
 from .config import CONFIG
 from .data import read_index
 from .model import TriageNet, normalise
-from .texture import residual_rms, textured
+from .texture import stored_rms, textured
 from .train import TRAIN_FEATURES, Probe, build_net, fit_probe, seed_everything
 
 F32 = npt.NDArray[np.float32]
@@ -87,7 +87,7 @@ def eval_images(net: TriageNet, eval_dir: Path, split_of: dict[str, str], batch:
     by_image: dict[str, list[int]] = {}
     for k, (_, r) in enumerate(rows):
         by_image.setdefault(r["image"], []).append(k)
-    rms = np.concatenate([residual_rms(np.asarray(crops[index[s : s + 256]])) for s in range(0, len(index), 256)])
+    rms = stored_rms(crops, index)
     images, unread = [], []
     for ks in by_image.values():
         r = rows[ks[0]][1]

@@ -27,6 +27,14 @@ def residual_rms(crops: npt.NDArray[np.uint8]) -> F64:
     return np.sqrt((residual**2).mean(axis=(1, 2)))
 
 
+def stored_rms(crops: npt.NDArray[np.uint8], rows: npt.NDArray[np.int64] | None = None, chunk: int = 256) -> F64:
+    """residual_rms of the crops of a memory-mapped crops.npy (of `rows` of it, in that order), a
+    chunk at a time: float64 copies of every evaluation crop at once would not fit in memory."""
+    picked = np.arange(len(crops)) if rows is None else rows
+    parts = [residual_rms(np.asarray(crops[picked[s : s + chunk]])) for s in range(0, len(picked), chunk)]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
 def textured(rms: F64, flat_below: float) -> npt.NDArray[np.bool_]:
     """True for crops with texture to read."""
     return rms >= flat_below

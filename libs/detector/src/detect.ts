@@ -164,7 +164,7 @@ export async function createDetector(options: DetectorOptions = {}): Promise<Det
 /** The pixel model's score of an image, or why it did not read it; neither without a model or an image. */
 type PixelReading = { pixel?: PixelScore; pixelsUnread?: string };
 
-/** The pixel model's score of an image, or why it cannot read it (too small, or nothing but flat crops). */
+/** Reads an image with the pixel model; too small, or nothing but flat crops, is said rather than thrown. */
 async function readPixels(model: PixelModel, image: DecodedImage): Promise<PixelReading> {
   const tooSmall = model.whyUnreadable(image);
   if (tooSmall !== null) return { pixelsUnread: tooSmall };
