@@ -1,7 +1,7 @@
 import { extractCrop, type Crop, type DecodedImage } from "@mirage/imaging";
 import { describe, expect, it } from "vitest";
 import { defaultModelDir } from "./detect.js";
-import { createMicroBatcher, loadPixelModel, type InferenceRecord } from "./pixel-model.js";
+import { createMicroBatcher, loadPixelModel, type InferenceRecord, type PixelModel } from "./pixel-model.js";
 
 /** `count` crops whose logit (in the fake model) is their x. */
 function crops(count: number, from = 0, size = 4): Crop[] {
@@ -11,6 +11,16 @@ function crops(count: number, from = 0, size = 4): Crop[] {
     size,
     data: new Uint8Array(size * size * 3).fill((from + i) % 256),
   }));
+}
+
+/** Runs `check` on the shipped model loaded with no options, and closes the model after. */
+async function withShippedModel(check: (model: PixelModel) => Promise<void>): Promise<void> {
+  const model = await loadPixelModel(defaultModelDir);
+  try {
+    await check(model);
+  } finally {
+    await model.close();
+  }
 }
 
 /** An image with camera-like grain where `grain(x, y)` holds and a flat 245 grey backdrop elsewhere. */
@@ -139,9 +149,8 @@ describe("loadPixelModel with the shipped model", () => {
     }
   });
 
-  it("refuses to score an image with a side shorter than its crop, with a typed error that says why", async () => {
-    const model = await loadPixelModel(defaultModelDir);
-    try {
+  it("refuses to score an image with a side shorter than its crop, with a typed error that says why", () =>
+    withShippedModel(async (model) => {
       const size = model.card.input.cropSize;
       const image = (width: number, height: number) => grainImage(width, height, () => true);
       expect(model.whyUnreadable(image(size, size))).toBeNull();
@@ -156,14 +165,10 @@ describe("loadPixelModel with the shipped model", () => {
         reason: "image-smaller-than-crop",
         details: { width: size - 1, height: 4000, cropSize: size },
       });
-    } finally {
-      await model.close();
-    }
-  });
+    }));
 
-  it("reads only the textured crops, and says how many of the grid were flat", async () => {
-    const model = await loadPixelModel(defaultModelDir);
-    try {
+  it("reads only the textured crops, and says how many of the grid were flat", () =>
+    withShippedModel(async (model) => {
       const size = model.card.input.cropSize;
       // A 4 × 4 grid on 4 crops a side: grain on the left half, a flat near-white backdrop on the right.
       const image = grainImage(4 * size, 4 * size, (x) => x < 2 * size);
@@ -178,28 +183,20 @@ describe("loadPixelModel with the shipped model", () => {
       expect(score.logits).toEqual(logits);
       expect(score.logit).toBeCloseTo(logits.reduce((a, b) => a + b, 0) / logits.length, 6);
       expect(score.pAi).toBeCloseTo(model.calibrate(score.logit), 10);
-    } finally {
-      await model.close();
-    }
-  });
+    }));
 
-  it("refuses an image whose every crop is flat, with a typed error that says why", async () => {
-    const model = await loadPixelModel(defaultModelDir);
-    try {
+  it("refuses an image whose every crop is flat, with a typed error that says why", () =>
+    withShippedModel(async (model) => {
       const size = model.card.input.cropSize;
       await expect(model.scoreImage(grainImage(3 * size, 2 * size, () => false))).rejects.toMatchObject({
         code: "INVALID_ARGUMENT",
         reason: "image-without-texture",
         message: expect.stringContaining(`Every one of the ${model.card.crops.count} crops is flat`),
       });
-    } finally {
-      await model.close();
-    }
-  });
+    }));
 
-  it("reads one crop less confidently than an image's mean of crops, with the card's crop calibration", async () => {
-    const model = await loadPixelModel(defaultModelDir);
-    try {
+  it("reads one crop less confidently than an image's mean of crops, with the card's crop calibration", () =>
+    withShippedModel(async (model) => {
       const { cropCalibration, calibration } = model.card;
       expect(cropCalibration).toBeDefined();
       expect(model.calibrateCrop(2)).toBeCloseTo(
@@ -210,10 +207,7 @@ describe("loadPixelModel with the shipped model", () => {
       // The same logit is stronger evidence as the mean of 16 crops than as one noisy crop.
       expect(model.calibrateCrop(2)).toBeLessThan(model.calibrate(2));
       expect(model.calibrateCrop(-2)).toBeGreaterThan(model.calibrate(-2));
-    } finally {
-      await model.close();
-    }
-  });
+    }));
 
   it("merges concurrent callers' crops into shared inferences when batching", async () => {
     const records: InferenceRecord[] = [];
