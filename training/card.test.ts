@@ -1,7 +1,8 @@
 /**
  * The triage card's leave-source-out section speaks about the dataset it names: its folds leave out
  * every train and val source exactly once, count the images those sources have, and never a test
- * image. A dataset or grouping change without a rebuilt card fails here.
+ * image. A dataset or grouping change without a rebuilt card fails here. Its thresholds say how firm
+ * they are: a bootstrap interval over val images that brackets them (calibrate step).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,8 +23,23 @@ interface Metrics {
   auroc: number;
   balancedAccuracy: number;
 }
+/** A 95 % interval, [low, high]. */
+type Interval = [number, number];
 interface Card {
+  thresholds: {
+    likelyAi: number;
+    likelyReal: number;
+    interval95: {
+      method: string;
+      replicates: number;
+      likelyAi: Interval;
+      likelyReal: Interval;
+      escalationRate: Interval;
+      escalationRatePixelsOnly: Interval;
+    };
+  };
   evaluation: {
+    val: { pooled: { escalationRate: number }; pixelsOnly: { escalationRate: number } };
     leaveSourceOut: {
       split: string;
       groups: Record<string, string[]>;
@@ -38,6 +54,23 @@ interface Card {
 
 const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v8/model.json"), "utf8")) as Card;
 const holdout = card.evaluation.leaveSourceOut;
+
+describe("triage card: how firm the bands are", () => {
+  const firm = card.thresholds.interval95;
+  const inside = (value: number, [low, high]: Interval) => low <= value && value <= high;
+
+  it("bootstraps val images, not records, with the thresholds re-chosen on each resample", () => {
+    expect(firm.method).toMatch(/over val images .*each with all its variants.*re-chosen/);
+    expect(firm.replicates).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("brackets the shipped thresholds and the val escalation they give", () => {
+    expect(inside(card.thresholds.likelyAi, firm.likelyAi)).toBe(true);
+    expect(inside(card.thresholds.likelyReal, firm.likelyReal)).toBe(true);
+    expect(inside(card.evaluation.val.pooled.escalationRate, firm.escalationRate)).toBe(true);
+    expect(inside(card.evaluation.val.pixelsOnly.escalationRate, firm.escalationRatePixelsOnly)).toBe(true);
+  });
+});
 
 describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("triage card: leave-source-out", () => {
   const rows = readManifest(join(sharedPath("datasets/aigi-v1"), "manifest.csv"));

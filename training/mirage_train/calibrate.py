@@ -8,6 +8,8 @@ odds, not at val's share of AI images (about a third), which is an accident of h
 collected and says nothing about a marketplace's uploads. pAi = 0.5 is the point where the pixels
 favour neither class, which is what balanced accuracy and the AI/real label at 0.5 need. The band
 thresholds are quantiles of val's reals and AIs, so they select the same images either way.
+Those quantiles sit in the tails of a small split, so the card also says how firm they are
+(thresholds.interval95: a bootstrap over val images, see band_intervals).
 
 A second Platt fit reads one crop alone (cropCalibration): a single crop's logit is far noisier
 than the mean of 16, so the image calibration would make it overconfident (the reasoner's
@@ -26,6 +28,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import onnxruntime as ort
 from sklearn.linear_model import LogisticRegression
 
@@ -35,6 +38,7 @@ from .metrics import F64, summary, threshold_for_fpr, threshold_for_miss
 from .texture import stored_rms, textured, textured_mean
 
 TARGETS = {"likelyAiFprReal": 0.01, "likelyRealMissAi": 0.02, "strictLikelyRealMissAi": 0.005}
+BOOTSTRAP_REPLICATES = 2000
 
 
 def score_crops(model: Path, crops: np.ndarray, threads: int, batch: int = 64) -> F64:
@@ -87,6 +91,43 @@ def fit_platt(z: F64, y: np.ndarray) -> dict[str, str | float | int]:
             "b": round(float(platt.intercept_[0]), 6), "samples": int(len(z))}
 
 
+def choose_bands(p: F64, y: npt.NDArray[np.int64]) -> tuple[float, float, float]:
+    """likelyAi, likelyReal and strictLikelyReal for pooled pAi p and labels y (TARGETS)."""
+    likely_ai = threshold_for_fpr(p[y == 0], TARGETS["likelyAiFprReal"])
+    likely_real = min(threshold_for_miss(p[y == 1], TARGETS["likelyRealMissAi"]), likely_ai)
+    strict = min(threshold_for_miss(p[y == 1], TARGETS["strictLikelyRealMissAi"]), likely_real)
+    return likely_ai, likely_real, strict
+
+
+def band_intervals(p: F64, y: npt.NDArray[np.int64], image: npt.NDArray[np.int64], pixels_only: npt.NDArray[np.bool_],
+                   replicates: int, seed: int) -> dict[str, object]:
+    """How firm the bands are. The thresholds are extreme quantiles (1 % of reals, 2 % of AIs) of a
+    small split in which every image brings all its variants, so a handful of hard images set them
+    (training/README.md, "A few val images set the bands"). Percentile bootstrap over val images,
+    AI and real images resampled apart, each bringing all its records: the 95 % intervals of both
+    thresholds re-chosen on each resample, and of the escalation they give there (pooled, and on the
+    pixels-only records alone)."""
+    rng = np.random.default_rng(seed)
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for row, owner in enumerate(image):
+        rows_of[int(owner)].append(row)
+    groups = [[np.array(rows) for rows in rows_of.values() if y[rows[0]] == label] for label in (0, 1)]
+    drawn: dict[str, list[float]] = {"likelyAi": [], "likelyReal": [], "escalationRate": [], "escalationRatePixelsOnly": []}
+    for _ in range(replicates):
+        pick = np.concatenate([group[i] for group in groups for i in rng.integers(0, len(group), len(group))])
+        pp, yy = p[pick], y[pick]
+        likely_ai, likely_real, _ = choose_bands(pp, yy)
+        drawn["likelyAi"].append(likely_ai)
+        drawn["likelyReal"].append(likely_real)
+        uncertain = (pp >= likely_real) & (pp < likely_ai)
+        drawn["escalationRate"].append(float(uncertain.mean()))
+        drawn["escalationRatePixelsOnly"].append(float(uncertain[pixels_only[pick]].mean()))
+    return {"method": "percentile bootstrap over val images (AI and real resampled apart, each with all its variants); "
+                      "thresholds re-chosen on each resample",
+            "replicates": replicates, "seed": seed,
+            **{k: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)] for k, v in drawn.items()}}
+
+
 def main() -> None:
     """Writes calibration.json: Platt parameters, thresholds, val metrics per variant and source."""
     parser = argparse.ArgumentParser()
@@ -103,9 +144,9 @@ def main() -> None:
     p = 1.0 / (1.0 + np.exp(-(a * z + b)))
     crop_z = np.array([v for r in records for v in r["cropLogits"]], dtype=np.float64)
     crop_y = np.array([r["label"] for r in records for _ in r["cropLogits"]], dtype=np.int64)
-    likely_ai = threshold_for_fpr(p[y == 0], TARGETS["likelyAiFprReal"])
-    likely_real = min(threshold_for_miss(p[y == 1], TARGETS["likelyRealMissAi"]), likely_ai)
-    strict = min(threshold_for_miss(p[y == 1], TARGETS["strictLikelyRealMissAi"]), likely_real)
+    likely_ai, likely_real, strict = choose_bands(p, y)
+    image = np.array([r["image"] for r in records], dtype=np.int64)
+    pixels_only = np.array([r["variant"] == "pixels-only" for r in records])
 
     variants = sorted({str(r["variant"]) for r in records})
     per_variant = {}
@@ -126,7 +167,8 @@ def main() -> None:
         "split": "val",
         "calibration": {**calibration, "variants": variants},
         "cropCalibration": fit_platt(crop_z, crop_y),
-        "thresholds": {"likelyAi": likely_ai, "likelyReal": likely_real, "strictLikelyReal": strict, "targets": TARGETS},
+        "thresholds": {"likelyAi": likely_ai, "likelyReal": likely_real, "strictLikelyReal": strict, "targets": TARGETS,
+                       "interval95": band_intervals(p, y, image, pixels_only, BOOTSTRAP_REPLICATES, CONFIG.seed)},
         "pooled": summary(p, y, likely_ai, likely_real),
         "perVariant": per_variant,
         "perSourcePixelsOnly": per_source,
