@@ -154,9 +154,8 @@ def main() -> None:
         mask = np.array([r["variant"] == v for r in records])
         per_variant[v] = summary(p[mask], y[mask], likely_ai, likely_real)
     per_source: dict[str, dict[str, float | int]] = {}
-    po = np.array([r["variant"] == "pixels-only" for r in records])
     for s in sorted({str(r["source"]) for r in records}):
-        mask = po & np.array([r["source"] == s for r in records])
+        mask = pixels_only & np.array([r["source"] == s for r in records])
         if mask.any():
             ps, ys = p[mask], y[mask]
             per_source[s] = {"n": int(mask.sum()), "label": "ai" if ys[0] == 1 else "real",
