@@ -40,9 +40,13 @@ if (!isMainThread) {
   const card = model.card;
 
   // Baseline: what the model costs with nothing around it (raw decode + the same crops + ONNX).
+  // Raw means the pixels as stored: no colour management, which sharp would otherwise run for
+  // the sRGB profile these JPEGs carry and triage's decode now skips as the identity it is.
   const baselineOnce = async (bytes) => {
     const t0 = performance.now();
-    const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, { ignoreIcc: true })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const image = { data, width: info.width, height: info.height, channels: 3, format: "jpeg" };
     await model.scoreCrops(gridCrops(image, card.input.cropSize, card.crops.count));
     return performance.now() - t0;

@@ -4,7 +4,9 @@ import { isMirageError, type MirageError } from "@mirage/errors";
 import { sharedAvailable, sharedPath } from "@mirage/test-support";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { decodeImage, probeImage, type DecodedImage } from "./index.js";
+import { decodeImage, defaultDecodeLimits, probeImage, type DecodedImage } from "./index.js";
+import { Deadline } from "./internal/deadline.js";
+import { readHeader } from "./probe.js";
 import {
   concat,
   encoded,
@@ -84,6 +86,40 @@ describe("decodeImage: accepted formats", () => {
     expect(r).toBeGreaterThan(170);
     expect(g).toBeLessThan(90);
     expect(b).toBeLessThan(90);
+  });
+
+  it("converts a Display P3 JPEG to sRGB through its profile", async () => {
+    const p3 = await solid(16, 16, "#ff0000", "jpeg").then((jpeg) =>
+      sharp(jpeg).withIccProfile("p3").jpeg({ quality: 95 }).toBuffer(),
+    );
+    const stored = await sharp(p3, { ignoreIcc: true }).raw().toBuffer();
+    expect(stored[0]).toBeLessThan(245); // sRGB red sits inside P3's gamut: stored as ~(234, 51, 35)
+    const [r, g, b] = pixel(await decodeImage(p3), 8, 8);
+    expect(r).toBeGreaterThan(248);
+    expect(g).toBeLessThan(12);
+    expect(b).toBeLessThan(12);
+  });
+
+  it("gives the converted pixels for an sRGB-profiled JPEG without running the identity conversion", async () => {
+    const tagged = await fromPixels(pattern(64, 48)).withIccProfile("srgb").jpeg({ quality: 90 }).toBuffer();
+    const header = await readHeader(tagged, defaultDecodeLimits, new Deadline(defaultDecodeLimits.timeoutMs));
+    expect(header.alreadySrgb).toBe(true);
+    const converted = await sharp(tagged).toColourspace("srgb").raw().toBuffer();
+    const image = await decodeImage(tagged);
+    let worst = 0;
+    for (let i = 0; i < converted.length; i++)
+      worst = Math.max(worst, Math.abs(converted[i]! - image.data[i]!));
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  it("converts whatever is not 8-bit sRGB: other profiles, and 16-bit samples under an sRGB profile", async () => {
+    const read = (bytes: Uint8Array) =>
+      readHeader(bytes, defaultDecodeLimits, new Deadline(defaultDecodeLimits.timeoutMs));
+    const p3 = await fromPixels(source).withIccProfile("p3").jpeg().toBuffer();
+    const png16 = await fromPixels(source).toColourspace("rgb16").withIccProfile("srgb").png().toBuffer();
+    const untagged = await encoded("jpeg");
+    expect((await sharp(png16).metadata()).icc).toBeDefined();
+    for (const bytes of [p3, png16, untagged]) expect((await read(bytes)).alreadySrgb).toBe(false);
   });
 
   it("flattens alpha on white", async () => {

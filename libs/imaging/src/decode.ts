@@ -26,7 +26,8 @@ export const alphaBackground = { r: 255, g: 255, b: 255 } as const;
  * Decodes image bytes to 8-bit sRGB RGB under limits (see {@link DecodeLimits}): the header is
  * read and checked first ({@link probeImage}), so a decompression bomb is refused before any pixel
  * is decoded. Only the first frame or page is decoded. EXIF orientation is applied, 16-bit input
- * is reduced to 8 bits, CMYK and embedded ICC profiles are converted to sRGB, alpha is flattened
+ * is reduced to 8 bits, CMYK and embedded ICC profiles are converted to sRGB (a profile that is
+ * sRGB's already is left alone: its conversion is the identity), alpha is flattened
  * on {@link alphaBackground}. Throws MirageError with a reason from {@link imagingErrorReasons}.
  *
  * libvips runs each decode on `sharp.concurrency()` threads (default: the core count); callers
@@ -60,6 +61,9 @@ async function decodeWithSharp(
     failOn: "error",
     pages: 1,
     page: 0,
+    // An sRGB profile's transform is the identity at 8 bits, yet littleCMS takes two thirds of a
+    // JPEG's decode time to compute it (see internal/icc-profile.ts).
+    ignoreIcc: header.alreadySrgb,
   })
     // sharp's own timeout stops libvips' work; the race below stops the wait.
     .timeout({ seconds: Math.max(1, Math.ceil(deadline.remainingMs() / 1000)) })

@@ -2,6 +2,7 @@ import { isMirageError } from "@mirage/errors";
 import type { Metadata } from "sharp";
 import { imagingError } from "./errors.js";
 import { Deadline } from "./internal/deadline.js";
+import { isSrgbProfile } from "./internal/icc-profile.js";
 import { pngStructureProblem } from "./internal/png-check.js";
 import { sharp, vipsMessage } from "./internal/sharp.js";
 import { sniffFormat } from "./internal/sniff.js";
@@ -31,6 +32,11 @@ export interface ImageProbe {
 export interface ImageHeader extends ImageProbe {
   /** Bits per sample as stored (10 or 12 for high-bit-depth AVIF). */
   bitsPerSample: number;
+  /**
+   * 8-bit samples under an embedded ICC profile that is sRGB's (see {@link isSrgbProfile}):
+   * converting them to sRGB would change nothing.
+   */
+  alreadySrgb: boolean;
 }
 
 const acceptedFormats = new Set<string>(["jpeg", "png", "webp", "tiff", "gif"]);
@@ -144,6 +150,7 @@ export async function readHeader(
     pages: meta.pages ?? 1,
     hasAlpha: meta.hasAlpha,
     bitsPerSample: meta.bitsPerSample ?? 8,
+    alreadySrgb: meta.depth === "uchar" && meta.icc !== undefined && isSrgbProfile(meta.icc),
   };
 }
 
