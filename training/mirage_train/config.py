@@ -33,6 +33,11 @@ class ModelConfig:
     # On val, flat crops read -3.9 for real and +3.9 for AI: the backdrop's level, not a trace
     # (training/README.md, "Flat crops carry no evidence").
     flat_residual_rms: float = 0.25
+    # Fewest textured crops whose mean may settle a band alone (serving sends fewer to review). The
+    # calibration and thresholds are fit on images showing the model 9-16 textured crops; on v10's
+    # val the 7 image x variant rows with 1-4 were all read as decided and 2 of them wrong (2 % of
+    # the decided rows with more), and a rendered text graphic read 0.97 AI from 2 crops of glyph edges.
+    min_textured_for_band: int = 5
     # The probe reading the standardised features: a class-balanced L2 logistic regression (C =
     # probe_c) and an ensemble of small MLPs (one hidden ReLU layer each, L2 alpha, stopped early),
     # their logits mixed with probe_linear_weight. Val pixels-only / pooled, against the linear
@@ -76,3 +81,5 @@ class ModelConfig:
 
 
 CONFIG = ModelConfig()
+# Fields only serving reads (written to the card): they change no training, calibration or holdout output.
+SERVING_ONLY = frozenset({"min_textured_for_band"})

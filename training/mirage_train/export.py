@@ -1,7 +1,7 @@
 """Step "export": TriageNet → ONNX (opset 17, input "input" [N,3,S,S], output "logit" [N,1], only
 the batch axis dynamic); checks onnxruntime against torch and measures the cost on one thread.
 
-    python -m mirage_train.export --work work/model --out ../models/triage/v9/model.onnx
+    python -m mirage_train.export --work work/model --out work/model/model-float.onnx
 """
 
 from __future__ import annotations

@@ -10,23 +10,28 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-def summary(p_ai: F64, labels: I64, likely_ai: float, likely_real: float) -> dict[str, float | int]:
+def summary(p_ai: F64, labels: I64, likely_ai: float, likely_real: float,
+            settles: npt.NDArray[np.bool_] | None = None) -> dict[str, float | int]:
     """n, accuracy and balanced accuracy at pAi ≥ 0.5, AUROC, FPR on real and recall on AI at the
-    LIKELY_AI threshold, miss rate at LIKELY_REAL, and the escalation (UNCERTAIN) rate."""
+    LIKELY_AI threshold, miss rate at LIKELY_REAL, and the escalation (UNCERTAIN) rate. Rows whose
+    `settles` is False (too few textured crops, as serving rules) stay UNCERTAIN whatever their pAi."""
     ai = labels == 1
     real = ~ai
+    may = np.ones(len(p_ai), dtype=bool) if settles is None else settles
     predicted = p_ai >= 0.5
     tpr = float(predicted[ai].mean()) if ai.any() else float("nan")
     tnr = float((~predicted[real]).mean()) if real.any() else float("nan")
-    uncertain = (p_ai >= likely_real) & (p_ai < likely_ai)
+    decided_ai = (p_ai >= likely_ai) & may
+    decided_real = (p_ai < likely_real) & may
+    uncertain = ~(decided_ai | decided_real)
     return {
         "n": int(len(labels)),
         "accuracy": round(float((predicted == ai).mean()), 4),
         "balancedAccuracy": round((tpr + tnr) / 2, 4),
         "auroc": round(float(roc_auc_score(labels, p_ai)), 4) if ai.any() and real.any() else float("nan"),
-        "fprRealAtLikelyAi": round(float((p_ai[real] >= likely_ai).mean()), 4),
-        "recallAiAtLikelyAi": round(float((p_ai[ai] >= likely_ai).mean()), 4),
-        "missAiAtLikelyReal": round(float((p_ai[ai] < likely_real).mean()), 4),
+        "fprRealAtLikelyAi": round(float(decided_ai[real].mean()), 4),
+        "recallAiAtLikelyAi": round(float(decided_ai[ai].mean()), 4),
+        "missAiAtLikelyReal": round(float(decided_real[ai].mean()), 4),
         "escalationRate": round(float(uncertain.mean()), 4),
     }
 

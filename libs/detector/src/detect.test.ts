@@ -27,8 +27,8 @@ describe("detect() with the shipped model", () => {
 
   it("names the model and fills every timing", async () => {
     const detection = await detector.detect(await grainJpeg(640, 480));
-    expect(detector.modelVersion).toBe("triage-v9");
-    expect(detection.verdict.modelVersions?.triage).toBe("triage-v9");
+    expect(detector.modelVersion).toBe("triage-v10");
+    expect(detection.verdict.modelVersions?.triage).toBe("triage-v10");
     expect(detection.pixel?.logits).toHaveLength(detector.pixelModel!.card.crops.count);
     expect(detection.verdict.evidence.at(-1)?.kind).toBe("pixel-model");
     expect(detection.timings.totalMs).toBeGreaterThan(0);
@@ -106,14 +106,19 @@ describe("detect() with the shipped model", () => {
       expect(verdictJsonSchema.safeParse(verdictToJson(detection.verdict)).success).toBe(true);
     });
 
-    it("reads an image of exactly one crop", async () => {
+    it("reads an image of exactly one crop, and leaves it to a person: one crop settles no band", async () => {
       const bytes = await sharp(await photo())
         .resize(128, 128)
         .jpeg()
         .toBuffer();
       const detection = await detector.detect(bytes);
       expect(detection.pixel?.logits).toHaveLength(1);
-      expect(detection.verdict.evidence.at(-1)?.summary).toMatch(/^pixel model: \d\.\d\d over 1 crop\.$/);
+      const summaries = detection.verdict.evidence.map((e) => e.summary);
+      expect(summaries.at(-2)).toMatch(/^pixel model: \d\.\d\d over 1 crop\.$/);
+      expect(summaries.at(-1)).toBe(
+        "pixel model: only 1 textured crop (fewer than 5): too little of the image to decide from its pixels, so a person should look.",
+      );
+      expect(detection.verdict.label).toBe(Label.NEEDS_REVIEW);
     });
   });
 

@@ -6,10 +6,11 @@ import { decodeImage, type DecodeLimits, type DecodedImage } from "@mirage/imagi
 import { analyzeProvenance, type ProvenanceReport } from "@mirage/provenance";
 import { fuse, type Policy } from "./fusion.js";
 import type { ExecutionProviderName } from "./execution-providers.js";
+import type { ModelCard } from "./model-card.js";
 import { loadPixelModel, type InferenceRecord, type PixelModel, type PixelScore } from "./pixel-model.js";
 
 /** The shipped triage model, relative to this file (src/ or dist/ alike). */
-export const defaultModelDir = fileURLToPath(new URL("../../../models/triage/v9/", import.meta.url));
+export const defaultModelDir = fileURLToPath(new URL("../../../models/triage/v10/", import.meta.url));
 
 /** Options of {@link createDetector}. */
 export interface DetectorOptions {
@@ -65,7 +66,7 @@ export interface Detection {
 export interface Detector {
   /** The loaded pixel model, or null when running on provenance alone. */
   readonly pixelModel: PixelModel | null;
-  /** The triage model version named in verdicts ("triage-v9", or "provenance-only"). */
+  /** The triage model version named in verdicts ("triage-v10", or "provenance-only"). */
   readonly modelVersion: string;
   detect(bytes: Uint8Array, options?: DetectOptions): Promise<Detection>;
   close(): Promise<void>;
@@ -120,6 +121,7 @@ export async function createDetector(options: DetectorOptions = {}): Promise<Det
       pixel,
       ...(pixelsUnread === undefined ? {} : { pixelsUnread }),
       thresholds: pixelModel?.card.thresholds,
+      minTexturedForBand: minTexturedForBand(pixelModel?.card),
       image,
       policy: detectOptions.policy ?? "default",
     });
@@ -175,4 +177,9 @@ async function readPixels(model: PixelModel, image: DecodedImage): Promise<Pixel
       return { pixelsUnread: error.message };
     throw error;
   }
+}
+
+/** The card's fewest textured crops that may settle a band (1 for cards that read every crop). */
+export function minTexturedForBand(card: ModelCard | undefined): number {
+  return card?.crops.aggregation === "mean-logit-textured" ? card.crops.minTexturedForBand : 1;
 }

@@ -6,19 +6,23 @@ import type { PixelScore } from "./pixel-model.js";
 
 const thresholds = { likelyAi: 0.9, likelyReal: 0.2, strictLikelyReal: 0.05 };
 const none: ProvenanceReport = { evidence: [], decisiveAi: false, problems: [] };
-const pixel = (pAi: number, flatCrops = 0): PixelScore => ({
+const crops = [
+  { x: 0, y: 0, size: 100 },
+  { x: 200, y: 0, size: 100 },
+  { x: 0, y: 200, size: 100 },
+  { x: 200, y: 200, size: 100 },
+  { x: 100, y: 0, size: 100 },
+  { x: 100, y: 200, size: 100 },
+];
+/** A pixel score over textured crops (6 unless told: enough to settle a band). */
+const pixel = (pAi: number, flatCrops = 0, textured = 6): PixelScore => ({
   pAi,
   flatCrops,
   logit: Math.log(pAi / (1 - pAi)),
-  logits: [-1, 2, 0.5, 0],
+  logits: [-1, 2, 0.5, 0, -0.5, 0.2].slice(0, textured),
   cropMs: 0,
   inferMs: 0,
-  crops: [
-    { x: 0, y: 0, size: 100 },
-    { x: 200, y: 0, size: 100 },
-    { x: 0, y: 200, size: 100 },
-    { x: 200, y: 200, size: 100 },
-  ],
+  crops: crops.slice(0, textured),
 });
 const image = { width: 300, height: 300 };
 
@@ -99,18 +103,52 @@ describe("fuse", () => {
     });
   });
 
+  it("lets no band be settled by fewer textured crops than it takes, in either direction", () => {
+    const minTexturedForBand = 5;
+    const few = minTexturedForBand - 1;
+    for (const pAi of [0.99, 0.01]) {
+      const fused = fuse({
+        provenance: none,
+        pixel: pixel(pAi, 16 - few, few),
+        thresholds,
+        minTexturedForBand,
+        image,
+        policy: "default",
+      });
+      expect(fused).toMatchObject({
+        label: Label.NEEDS_REVIEW,
+        band: Band.UNCERTAIN,
+        decidedBy: DecidedBy.TRIAGE,
+      });
+      // pAi still says what the pixels read; only the band waits for a person.
+      expect(fused.pAi).toBeCloseTo(pAi, 6);
+      expect(fused.evidence.at(-1)?.summary).toBe(
+        `pixel model: only ${few} textured crops (fewer than ${minTexturedForBand}): too little of the image to decide from its pixels, so a person should look.`,
+      );
+    }
+    const enough = pixel(0.99, 16 - minTexturedForBand, minTexturedForBand);
+    expect(
+      fuse({ provenance: none, pixel: enough, thresholds, minTexturedForBand, image, policy: "default" })
+        .band,
+    ).toBe(Band.LIKELY_AI);
+    // A card without the field (cards before v10) lets any reading settle its band.
+    expect(
+      fuse({ provenance: none, pixel: pixel(0.99, 15, 1), thresholds, image, policy: "default" }).band,
+    ).toBe(Band.LIKELY_AI);
+  });
+
   it("says where the strongest crop is", () => {
     const fused = fuse({ provenance: none, pixel: pixel(0.93), thresholds, image, policy: "default" });
     expect(fused.evidence.at(-1)?.summary).toBe(
-      "pixel model: 0.93 over 4 crops, strongest in the upper right.",
+      "pixel model: 0.93 over 6 crops, strongest in the upper right.",
     );
     expect(
-      fuse({ provenance: none, pixel: pixel(0.93, 12), thresholds, image, policy: "default" }).evidence.at(
+      fuse({ provenance: none, pixel: pixel(0.93, 10), thresholds, image, policy: "default" }).evidence.at(
         -1,
       ),
     ).toMatchObject({
-      summary: "pixel model: 0.93 over 4 crops (12 flat crops not read), strongest in the upper right.",
-      details: { crops: "4", flatCrops: "12" },
+      summary: "pixel model: 0.93 over 6 crops (10 flat crops not read), strongest in the upper right.",
+      details: { crops: "6", flatCrops: "10" },
     });
     expect(regionName({ x: 100, y: 100, size: 100 }, image)).toBe("centre");
     expect(regionName({ x: 0, y: 100, size: 100 }, image)).toBe("middle left");

@@ -30,6 +30,11 @@ export interface FusionInput {
   pixelsUnread?: string | undefined;
   /** Thresholds from the model card; absent without a model. */
   thresholds?: ModelCard["thresholds"] | undefined;
+  /**
+   * Fewest textured crops whose reading may settle a band (the card's `crops.minTexturedForBand`;
+   * default 1): a reading of less of the image is kept in pAi but goes to review.
+   */
+  minTexturedForBand?: number | undefined;
   /** Size of the image, to say where the strongest crop sits. */
   image?: { width: number; height: number } | undefined;
   policy: Policy;
@@ -38,7 +43,8 @@ export interface FusionInput {
 /**
  * Turns all evidence into a calibrated pAi, a band and a label. Decisive provenance wins; otherwise
  * the calibrated pixel pAi, nudged in log-odds by weak provenance (camera EXIF), is read against the
- * card's thresholds. Without pixel evidence nothing uncertain is guessed: NEEDS_REVIEW.
+ * card's thresholds. Without pixel evidence, or with too few textured crops to settle a band,
+ * nothing uncertain is guessed: NEEDS_REVIEW.
  */
 export function fuse(input: FusionInput): Fused {
   const evidence = input.provenance.evidence.map((e) =>
@@ -68,7 +74,10 @@ export function fuse(input: FusionInput): Fused {
   evidence.push(pixelEvidence(input.pixel, input.image));
   const shift = input.provenance.evidence.reduce((sum, e) => sum + e.weight * WEAK_EVIDENCE_LOG_ODDS, 0);
   const pAi = sigmoid(logit(input.pixel.pAi) + shift);
-  const band = bandOf(pAi, input.thresholds, input.policy);
+  const minTextured = input.minTexturedForBand ?? 1;
+  const fewCrops = input.pixel.logits.length < minTextured;
+  if (fewCrops) evidence.push(fewCropsEvidence(input.pixel.logits.length, minTextured));
+  const band = fewCrops ? Band.UNCERTAIN : bandOf(pAi, input.thresholds, input.policy);
   const label =
     band === Band.LIKELY_AI
       ? Label.AI_GENERATED
@@ -110,6 +119,21 @@ export function pixelEvidence(pixel: PixelScore, image?: { width: number; height
       crops: String(n),
       flatCrops: String(pixel.flatCrops),
       logitSpread: spread.toFixed(3),
+    },
+  });
+}
+
+/** Why a pixel reading from too few textured crops does not settle the band, as evidence of no weight. */
+function fewCropsEvidence(textured: number, minTextured: number): Evidence {
+  return create(EvidenceSchema, {
+    kind: "pixel-model",
+    summary:
+      `pixel model: only ${textured} textured crop${textured === 1 ? "" : "s"} (fewer than ${minTextured}): ` +
+      "too little of the image to decide from its pixels, so a person should look.",
+    weight: 0,
+    details: {
+      texturedCrops: String(textured),
+      minTexturedForBand: String(minTextured),
     },
   });
 }

@@ -10,7 +10,7 @@
  * console.log(verdictToJson(verdict));
  * ```
  */
-export { createDetector, defaultModelDir } from "./detect.js";
+export { createDetector, defaultModelDir, minTexturedForBand } from "./detect.js";
 export type { Detection, DetectOptions, Detector, DetectorOptions, DetectTimings } from "./detect.js";
 export { bandOf, fuse, pixelEvidence, regionName } from "./fusion.js";
 export type { Fused, FusionInput, Policy } from "./fusion.js";

@@ -23,7 +23,9 @@ export const modelCardSchema = z.object({
   /**
    * How crop logits become the image's: the mean of every crop (cards before v8), or the mean of
    * the textured crops, a crop whose luminance residual RMS is under `flatResidualRms` grey levels
-   * being flat and carrying no evidence (an image with none is not read).
+   * being flat and carrying no evidence (an image with none is not read). An image with fewer than
+   * `minTexturedForBand` textured crops is read but settles no band: the calibration was fit on
+   * images showing the model most of their crops (cards before v10 lack it: 1, any reading).
    */
   crops: z.discriminatedUnion("aggregation", [
     z.object({ count: z.number().int().positive(), aggregation: z.literal("mean-logit") }),
@@ -31,6 +33,7 @@ export const modelCardSchema = z.object({
       count: z.number().int().positive(),
       aggregation: z.literal("mean-logit-textured"),
       flatResidualRms: z.number().nonnegative(),
+      minTexturedForBand: z.number().int().positive().default(1),
     }),
   ]),
   calibration: z.object({ method: z.enum(["platt", "temperature"]), a: z.number(), b: z.number() }),

@@ -63,7 +63,7 @@ export interface PixelScore {
 /** A loaded pixel model: the ONNX session and its card. */
 export interface PixelModel {
   readonly card: ModelCard;
-  /** "<name>-<version>", e.g. "triage-v9". */
+  /** "<name>-<version>", e.g. "triage-v10". */
   readonly version: string;
   /** The execution providers the session runs on, in priority order: the first takes every operator it supports. */
   readonly executionProviders: readonly ExecutionProviderName[];

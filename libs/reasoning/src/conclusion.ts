@@ -14,7 +14,7 @@ import type { Consistency } from "./consistency.js";
 import { explain } from "./explanation.js";
 import type { NoiseFindings } from "./noise-findings.js";
 import type { Trace } from "./trace.js";
-import { bandName, clause, p2, thresholdsText } from "./text.js";
+import { bandName, clause, p2, plural, thresholdsText } from "./text.js";
 
 /** Where an examination stopped: the depth it actually spent. */
 export type StoppedAfter = "first-impression" | "first-look" | "time-budget" | "analysis" | "second-look";
@@ -40,6 +40,10 @@ export type Basis =
       thresholds: ModelCard["thresholds"];
       how: string;
       crops: number;
+      /** Distinct textured crop positions the reading stands on: fewer than minPositions settle no band. */
+      positions: number;
+      /** The triage card's `crops.minTexturedForBand`. */
+      minPositions: number;
       views: number;
       reflected: boolean;
       stoppedAfter: StoppedAfter;
@@ -90,15 +94,19 @@ export function conclude(basis: Basis, input: ConclusionInput): Verdict {
       break;
     case "pAi": {
       pAi = basis.pAi;
-      const band = bandOf(pAi, basis.thresholds, policy);
+      // As in triage's fusion: a reading of too little of the image settles no band.
+      const tooFew = basis.positions < basis.minPositions;
+      const band = tooFew ? Band.UNCERTAIN : bandOf(pAi, basis.thresholds, policy);
       label =
         band === Band.LIKELY_AI
           ? Label.AI_GENERATED
           : band === Band.LIKELY_REAL
             ? Label.REAL
             : Label.NEEDS_REVIEW;
-      text = `pAi ${p2(pAi)} ${basis.how}, read against the thresholds (${thresholdsText(basis.thresholds, policy)}): ${bandName(band)} → ${labelName(label)}. ${explain(label, pAi, basis.findings, detection)}`;
-      summary = `${input.depth} reasoning: pAi ${p2(pAi)} ${basis.how}${basis.reflected ? ", after reflection" : ""}: ${labelSentence(label)}.`;
+      text = tooFew
+        ? `pAi ${p2(pAi)} ${basis.how}, but only ${plural(basis.positions, "textured crop")} of the image (fewer than ${basis.minPositions}): too little to decide from its pixels, so ${bandName(band)} → ${labelName(label)}.`
+        : `pAi ${p2(pAi)} ${basis.how}, read against the thresholds (${thresholdsText(basis.thresholds, policy)}): ${bandName(band)} → ${labelName(label)}. ${explain(label, pAi, basis.findings, detection)}`;
+      summary = `${input.depth} reasoning: pAi ${p2(pAi)} ${basis.how}${basis.reflected ? ", after reflection" : ""}${tooFew ? `, too few textured crops to decide (${basis.positions})` : ""}: ${labelSentence(label)}.`;
       Object.assign(details, {
         pAi: pAi.toFixed(4),
         crops: String(basis.crops),

@@ -1,5 +1,5 @@
 import { ReasoningStage, type Verdict } from "@mirage/contracts";
-import { sigmoid, type Detection, type PixelModel } from "@mirage/detector";
+import { minTexturedForBand, sigmoid, type Detection, type PixelModel } from "@mirage/detector";
 import { throwIfAborted } from "./abort.js";
 import { runAnalytic } from "./analytic.js";
 import type { ReasoningCalibration } from "./calibration.js";
@@ -87,6 +87,8 @@ export async function examine(
         thresholds: model.card.thresholds,
         how: `from the first impression (${plural(crops, "crop")})`,
         crops,
+        positions: crops,
+        minPositions: minTexturedForBand(model.card),
         views: 1,
         reflected: false,
         stoppedAfter: "first-impression",
@@ -141,6 +143,8 @@ export async function examine(
         thresholds: calibration.thresholds,
         how: `over ${plural(first.positions.length, "crop")} of the first look${calibration.version ? ", calibrated with triage's reading" : ""}`,
         crops: first.positions.length,
+        positions: first.positions.length,
+        minPositions: minTexturedForBand(model.card),
         views: 1,
         reflected: false,
         stoppedAfter: settled ? "first-look" : "time-budget",
@@ -185,6 +189,8 @@ export async function examine(
       thresholds,
       how: `over ${plural(crops, "crop")} in ${plural(views, "view")}${calibration.version ? ", calibrated with triage's reading" : ""}${ruledOutReal ? `, kept at ≥ ${p2(floor)} because a confirmed AI-like region rules out REAL` : ""}`,
       crops,
+      positions: first.positions.length,
+      minPositions: minTexturedForBand(model.card),
       views,
       reflected: reflection !== null,
       stoppedAfter: reflection ? "second-look" : "analysis",

@@ -56,6 +56,42 @@ describe("flat crops, with a card that leaves them unread", () => {
     expect(deep.label).toBe(Label.AI_GENERATED);
   });
 
+  it("lets no mode settle a band from fewer textured crops than the card's minTexturedForBand", async () => {
+    const strictDir = await mkdtemp(join(tmpdir(), "mirage-few-"));
+    const card = JSON.parse(await readFile(join(dir, "model.json"), "utf8")) as Record<string, unknown>;
+    // The first look finds 16 textured positions on this image: ask for one more.
+    card.crops = {
+      count: 4,
+      aggregation: "mean-logit-textured",
+      flatResidualRms: 0.25,
+      minTexturedForBand: 17,
+    };
+    await writeFile(join(strictDir, "model.json"), JSON.stringify(card));
+    await copyFile(join(dir, "model.onnx"), join(strictDir, "model.onnx"));
+    const strictDetector = await createDetector({ modelDir: strictDir });
+    try {
+      const strictReasoner = createReasoner({ detector: strictDetector });
+      const bytes = await png(redOnFlatBlue(256, 192, 0.5));
+      const detection = await strictDetector.detect(bytes);
+      expect(detection.verdict.label).toBe(Label.NEEDS_REVIEW);
+      expect(detection.verdict.pAi).toBeGreaterThan(0.9);
+      expect(detection.verdict.evidence.at(-1)!.summary).toMatch(
+        /^pixel model: only 2 textured crops \(fewer than 17\)/,
+      );
+      for (const mode of ["quick", "adaptive", "deep"] as const) {
+        const verdict = await strictReasoner.analyze({ bytes, detection, mode, policy: "default" });
+        expect(verdict.label).toBe(Label.NEEDS_REVIEW);
+        expect(verdict.pAi).toBeGreaterThan(0.9);
+        expect(verdict.reasoning!.steps.at(-1)!.text).toMatch(
+          /textured crops? of the image \(fewer than 17\): too little to decide/,
+        );
+      }
+    } finally {
+      await strictDetector.close();
+      await rm(strictDir, { recursive: true, force: true });
+    }
+  });
+
   it("leaves an image with nothing but flat crops to a person, in every mode, and says why", async () => {
     const bytes = await png(redOnFlatBlue(256, 192, 0));
     const detection = await detector.detect(bytes);
