@@ -12,21 +12,26 @@ import { describe, expect, it } from "vitest";
 
 const modelDir = join(repoRoot, "models/triage/v10");
 
-/** Reads protobuf fields (number, wire type, payload) of one message. */
+/** The varint at `at` of `buf`, and where the next value starts. */
+function varintAt(buf: Uint8Array, at: number): { value: number; next: number } {
+  let value = 0;
+  for (let scale = 1; ; scale *= 128) {
+    const byte = buf[at++];
+    if (byte === undefined) throw new Error("truncated varint");
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return { value, next: at };
+  }
+}
+
+/** Reads protobuf fields (number, payload or varint value) of one message. */
 function* fields(
   buf: Uint8Array,
 ): Generator<{ field: number; payload: Uint8Array | undefined; value?: number }> {
   let at = 0;
   const varint = (): number => {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const byte = buf[at++];
-      if (byte === undefined) throw new Error("truncated varint");
-      value += (byte & 0x7f) * scale;
-      if (byte < 0x80) return value;
-      scale *= 128;
-    }
+    const { value, next } = varintAt(buf, at);
+    at = next;
+    return value;
   };
   while (at < buf.length) {
     const key = varint();
@@ -71,7 +76,7 @@ function firstValue(tensor: Uint8Array): { name: string; value: number } | undef
   if (type === 1 && raw && raw.length >= 4) return { name, value: view(raw).getFloat32(0, true) };
   if (type === 1 && floats && floats.length >= 4) return { name, value: view(floats).getFloat32(0, true) };
   if (type === 2 && raw && raw.length >= 1) return { name, value: raw[0]! };
-  if (type === 2 && ints && ints.length >= 1) return { name, value: ints[0]! & 0x7f };
+  if (type === 2 && ints && ints.length >= 1) return { name, value: varintAt(ints, 0).value }; // a uint8 may take two bytes
   return undefined;
 }
 

@@ -34,7 +34,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .config import CONFIG
 from .crops import normalise
-from .metrics import F64, summary, threshold_for_fpr, threshold_for_miss
+from .metrics import F64, bands, summary, threshold_for_fpr, threshold_for_miss
 from .texture import stored_rms, textured, textured_mean
 
 TARGETS = {"likelyAiFprReal": 0.01, "likelyRealMissAi": 0.02, "strictLikelyRealMissAi": 0.005}
@@ -119,7 +119,7 @@ def band_intervals(p: F64, y: npt.NDArray[np.int64], image: npt.NDArray[np.int64
         likely_ai, likely_real, _ = choose_bands(pp, yy)
         drawn["likelyAi"].append(likely_ai)
         drawn["likelyReal"].append(likely_real)
-        uncertain = ((pp >= likely_real) & (pp < likely_ai)) | ~settles[pick]
+        _, _, uncertain = bands(pp, likely_ai, likely_real, settles[pick])
         drawn["escalationRate"].append(float(uncertain.mean()))
         drawn["escalationRatePixelsOnly"].append(float(uncertain[pixels_only[pick]].mean()))
     return {"method": "percentile bootstrap over val images (AI and real resampled apart, each with all its variants); "
@@ -159,12 +159,12 @@ def main() -> None:
     for s in sorted({str(r["source"]) for r in records}):
         mask = pixels_only & np.array([r["source"] == s for r in records])
         if mask.any():
-            ps, ys, ss = p[mask], y[mask], settles[mask]
-            likely_ai_here, likely_real_here = (ps >= likely_ai) & ss, (ps < likely_real) & ss
+            ps, ys = p[mask], y[mask]
+            decided_ai, decided_real, uncertain = bands(ps, likely_ai, likely_real, settles[mask])
             per_source[s] = {"n": int(mask.sum()), "label": "ai" if ys[0] == 1 else "real",
                              "accuracyAt0.5": round(float(((ps >= 0.5) == (ys == 1)).mean()), 4),
-                             "likelyAi": int(likely_ai_here.sum()), "uncertain": int((~(likely_ai_here | likely_real_here)).sum()),
-                             "likelyReal": int(likely_real_here.sum())}
+                             "likelyAi": int(decided_ai.sum()), "uncertain": int(uncertain.sum()),
+                             "likelyReal": int(decided_real.sum())}
     out = {
         "split": "val",
         "calibration": {**calibration, "variants": variants},

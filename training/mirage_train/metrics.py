@@ -10,20 +10,27 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
+def bands(p_ai: F64, likely_ai: float, likely_real: float,
+          settles: npt.NDArray[np.bool_] | None = None) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """LIKELY_AI, LIKELY_REAL and UNCERTAIN masks of pAi as serving bands them: rows whose `settles`
+    is False (too few textured crops) stay UNCERTAIN whatever their pAi."""
+    may = np.ones(len(p_ai), dtype=bool) if settles is None else settles
+    decided_ai = (p_ai >= likely_ai) & may
+    decided_real = (p_ai < likely_real) & may
+    return decided_ai, decided_real, ~(decided_ai | decided_real)
+
+
 def summary(p_ai: F64, labels: I64, likely_ai: float, likely_real: float,
             settles: npt.NDArray[np.bool_] | None = None) -> dict[str, float | int]:
     """n, accuracy and balanced accuracy at pAi ≥ 0.5, AUROC, FPR on real and recall on AI at the
-    LIKELY_AI threshold, miss rate at LIKELY_REAL, and the escalation (UNCERTAIN) rate. Rows whose
-    `settles` is False (too few textured crops, as serving rules) stay UNCERTAIN whatever their pAi."""
+    LIKELY_AI threshold, miss rate at LIKELY_REAL, and the escalation (UNCERTAIN) rate, banded as
+    `bands` does."""
     ai = labels == 1
     real = ~ai
-    may = np.ones(len(p_ai), dtype=bool) if settles is None else settles
     predicted = p_ai >= 0.5
     tpr = float(predicted[ai].mean()) if ai.any() else float("nan")
     tnr = float((~predicted[real]).mean()) if real.any() else float("nan")
-    decided_ai = (p_ai >= likely_ai) & may
-    decided_real = (p_ai < likely_real) & may
-    uncertain = ~(decided_ai | decided_real)
+    decided_ai, decided_real, uncertain = bands(p_ai, likely_ai, likely_real, settles)
     return {
         "n": int(len(labels)),
         "accuracy": round(float((predicted == ai).mean()), 4),

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import onnx
+from onnxruntime import InferenceSession
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -54,8 +55,7 @@ class CropReader(CalibrationDataReader):
         return {"input": batch}
 
 
-def logits(path: Path, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
-    session = one_thread_session(path)
+def logits(session: InferenceSession, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float64]:
     out = [session.run(None, {"input": normalise(crops[i : i + 64])})[0][:, 0] for i in range(0, len(crops), 64)]
     return np.concatenate(out).astype(np.float64)
 
@@ -82,11 +82,10 @@ def main() -> None:
                         calibrate_method=CalibrationMethod.MinMax)
     onnx.checker.check_model(onnx.load(str(args.out)))
 
-    reference, quantized = logits(args.float_model, agreement), logits(args.out, agreement)
+    float_session, int8_session = one_thread_session(args.float_model), one_thread_session(args.out)
+    reference, quantized = logits(float_session, agreement), logits(int8_session, agreement)
     diff = np.abs(reference - quantized)
     size = CONFIG.crop_size
-    float_ms = measure_ms(one_thread_session(args.float_model), CONFIG.crop_count, size)
-    int8_ms = measure_ms(one_thread_session(args.out), CONFIG.crop_count, size)
     summary = {
         "method": ("onnxruntime static quantization, QDQ: per-channel int8 weights, uint8 activations (min-max ranges), "
                    "every operator"),
@@ -95,9 +94,9 @@ def main() -> None:
                       "logitCorrelation": round(float(np.corrcoef(reference, quantized)[0, 1]), 4),
                       "meanAbsLogitDiff": round(float(diff.mean()), 4), "p99AbsLogitDiff": round(float(np.quantile(diff, 0.99)), 4),
                       "floatLogitStd": round(float(reference.std()), 4)},
-        "msPerCropOneThread": round(measure_ms(one_thread_session(args.out), 1, size), 2),
-        "msPerImageOneThread": round(int8_ms, 2),
-        "floatMsPerImageOneThread": round(float_ms, 2),
+        "msPerCropOneThread": round(measure_ms(int8_session, 1, size), 2),
+        "msPerImageOneThread": round(measure_ms(int8_session, CONFIG.crop_count, size), 2),
+        "floatMsPerImageOneThread": round(measure_ms(float_session, CONFIG.crop_count, size), 2),
         "bytes": args.out.stat().st_size,
         "floatBytes": args.float_model.stat().st_size,
     }

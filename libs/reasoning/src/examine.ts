@@ -64,6 +64,8 @@ export async function examine(
     policy,
   });
   trace.add(ReasoningStage.HEURISTIC, firstImpression(detection, model?.card.thresholds, policy, depth.why));
+  // The card's fewest textured crops that may settle a band, for every reading concluded below.
+  const minPositions = model ? minTexturedForBand(model.card) : 1;
   const concluding: ConclusionInput = {
     detection,
     policy,
@@ -88,7 +90,7 @@ export async function examine(
         how: `from the first impression (${plural(crops, "crop")})`,
         crops,
         positions: crops,
-        minPositions: minTexturedForBand(model.card),
+        minPositions,
         views: 1,
         reflected: false,
         stoppedAfter: "first-impression",
@@ -144,7 +146,7 @@ export async function examine(
         how: `over ${plural(first.positions.length, "crop")} of the first look${calibration.version ? ", calibrated with triage's reading" : ""}`,
         crops: first.positions.length,
         positions: first.positions.length,
-        minPositions: minTexturedForBand(model.card),
+        minPositions,
         views: 1,
         reflected: false,
         stoppedAfter: settled ? "first-look" : "time-budget",
@@ -190,7 +192,7 @@ export async function examine(
       how: `over ${plural(crops, "crop")} in ${plural(views, "view")}${calibration.version ? ", calibrated with triage's reading" : ""}${ruledOutReal ? `, kept at ≥ ${p2(floor)} because a confirmed AI-like region rules out REAL` : ""}`,
       crops,
       positions: first.positions.length,
-      minPositions: minTexturedForBand(model.card),
+      minPositions,
       views,
       reflected: reflection !== null,
       stoppedAfter: reflection ? "second-look" : "analysis",
