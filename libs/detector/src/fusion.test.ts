@@ -103,6 +103,36 @@ describe("fuse", () => {
     });
   });
 
+  it("without pixel evidence, lets weak provenance move pAi but settle nothing", () => {
+    // A valid but untrusted C2PA claim of algorithmic media on a graphic with no textured crop.
+    const algorithmic: ProvenanceReport = {
+      decisiveAi: false,
+      problems: [],
+      evidence: [
+        {
+          kind: "c2pa",
+          summary: "C2PA manifest declares algorithmicMedia; signer not on the trust list.",
+          weight: 0.6,
+          decisive: false,
+          details: {},
+        },
+      ],
+    };
+    const fused = fuse({
+      provenance: algorithmic,
+      pixelsUnread: "Every one of the 16 crops is flat",
+      policy: "default",
+    });
+    expect(fused).toMatchObject({
+      label: Label.NEEDS_REVIEW,
+      band: Band.UNCERTAIN,
+      decidedBy: DecidedBy.TRIAGE,
+    });
+    // 0.6 × 2 log-odds from even odds: sigmoid(1.2).
+    expect(fused.pAi).toBeCloseTo(1 / (1 + Math.exp(-1.2)), 6);
+    expect(fused.evidence.map((e) => e.kind)).toEqual(["c2pa", "pixel-model"]);
+  });
+
   it("lets no band be settled by fewer textured crops than it takes, in either direction", () => {
     const minTexturedForBand = 5;
     const few = minTexturedForBand - 1;

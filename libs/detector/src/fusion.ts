@@ -44,7 +44,7 @@ export interface FusionInput {
  * Turns all evidence into a calibrated pAi, a band and a label. Decisive provenance wins; otherwise
  * the calibrated pixel pAi, nudged in log-odds by weak provenance (camera EXIF), is read against the
  * card's thresholds. Without pixel evidence, or with too few textured crops to settle a band,
- * nothing uncertain is guessed: NEEDS_REVIEW.
+ * nothing uncertain is guessed: NEEDS_REVIEW (pAi then says what the weak evidence alone reads).
  */
 export function fuse(input: FusionInput): Fused {
   const evidence = input.provenance.evidence.map((e) =>
@@ -61,10 +61,13 @@ export function fuse(input: FusionInput): Fused {
       evidence,
     };
   }
+  // Weak provenance (camera EXIF, an untrusted algorithmicMedia claim) moves the log-odds of the
+  // pixel reading, or of even odds when there is none: it never settles a band on its own.
+  const shift = input.provenance.evidence.reduce((sum, e) => sum + e.weight * WEAK_EVIDENCE_LOG_ODDS, 0);
   if (!input.pixel || !input.thresholds) {
     if (input.pixelsUnread) evidence.push(unreadPixelsEvidence(input.pixelsUnread));
     return {
-      pAi: 0.5,
+      pAi: sigmoid(shift),
       band: Band.UNCERTAIN,
       label: Label.NEEDS_REVIEW,
       decidedBy: DecidedBy.TRIAGE,
@@ -72,7 +75,6 @@ export function fuse(input: FusionInput): Fused {
     };
   }
   evidence.push(pixelEvidence(input.pixel, input.image));
-  const shift = input.provenance.evidence.reduce((sum, e) => sum + e.weight * WEAK_EVIDENCE_LOG_ODDS, 0);
   const pAi = sigmoid(logit(input.pixel.pAi) + shift);
   const minTextured = input.minTexturedForBand ?? 1;
   const fewCrops = input.pixel.logits.length < minTextured;

