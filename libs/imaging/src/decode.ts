@@ -92,7 +92,15 @@ async function decodeWithSharp(
       },
       header.orientation,
     );
-    return { ...oriented, channels: 3, format: header.format };
+    // Built as a literal, not spread from `oriented`: extractCrop's hot loop reads this object,
+    // and on the spread-built one it ran 3× slower (bench:triage's crops step, 3 → 9 ms).
+    return {
+      data: oriented.data,
+      width: oriented.width,
+      height: oriented.height,
+      channels: 3,
+      format: header.format,
+    };
   } catch (error) {
     throw decodeFailure(error, header, deadline);
   }
