@@ -173,6 +173,26 @@ describe("decodeImage: accepted formats", () => {
     },
   );
 
+  it.each(["png", "webp", "tiff", "avif"] as const)(
+    "turns a %s that carries orientation 6 as libvips' autorotate does",
+    async (format) => {
+      const width = 75;
+      const height = 41;
+      const noise = Uint8Array.from(
+        { length: width * height * 3 },
+        (_, i) => (i * 7919 + (i >> 3) * 104729) % 256,
+      );
+      const bytes = await sharp(noise, { raw: { width, height, channels: 3 } })
+        .toFormat(format, format === "webp" || format === "avif" ? { lossless: true } : {})
+        .withMetadata({ orientation: 6 })
+        .toBuffer();
+      const expected = await sharp(bytes).rotate().raw().toBuffer({ resolveWithObject: true });
+      const image = await decodeImage(bytes);
+      expect([image.width, image.height]).toEqual([height, width]);
+      expect(Buffer.from(image.data).equals(expected.data)).toBe(true);
+    },
+  );
+
   it.each(["gif", "webp"] as const)("decodes only the first frame of an animated %s", async (format) => {
     const animated = await sharp([await solid(20, 10, "#ff0000"), await solid(20, 10, "#0000ff")], {
       join: { animated: true },
