@@ -38,8 +38,8 @@ const TILE = 32;
  * Applies an EXIF orientation (1–8) to decoded RGB pixels, as libvips' autorotate would.
  *
  * Decoding applies it here rather than in libvips: libvips turns a whole 2 MP image by 90° in
- * about 20 ms on one thread, against 7 ms for this copy, and phones save most portrait photos
- * stored sideways with orientation 6 (bench/RESULTS.md, Triage). `decode.test.ts` checks every
+ * about 20 ms on one thread, against 7 ms for this copy, and phones store most portrait photos
+ * sideways with orientation 6 (libs/imaging/README.md). `decode.test.ts` checks every
  * orientation against libvips pixel for pixel.
  */
 export function applyOrientation(image: RgbPixels, orientation: number): RgbPixels {
