@@ -52,7 +52,7 @@ interface Card {
   };
 }
 
-const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v10/model.json"), "utf8")) as Card;
+const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v11/model.json"), "utf8")) as Card;
 const holdout = card.evaluation.leaveSourceOut;
 
 describe("triage card: how firm the bands are", () => {

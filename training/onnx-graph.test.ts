@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { repoRoot } from "@mirage/test-support";
 import { describe, expect, it } from "vitest";
 
-const modelDir = join(repoRoot, "models/triage/v10");
+const modelDir = join(repoRoot, "models/triage/v11");
 
 /** The varint at `at` of `buf`, and where the next value starts. */
 function varintAt(buf: Uint8Array, at: number): { value: number; next: number } {

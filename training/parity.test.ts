@@ -19,7 +19,7 @@ interface Card {
   input: { cropSize: number; normalize: { mean: number; std: number } };
   crops: { count: number; flatResidualRms: number };
 }
-const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v10/model.json"), "utf8")) as Card;
+const card = JSON.parse(readFileSync(join(repoRoot, "models/triage/v11/model.json"), "utf8")) as Card;
 
 const python = pythonFor("numpy, PIL", "the training/serving parity test");
 

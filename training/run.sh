@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Rebuilds models/triage/v10 from a dataset folder: decode → train → fine-tune → export → quantize → eval crops (val) →
+# Rebuilds models/triage/v11 from a dataset folder: decode → train → fine-tune → export → quantize → eval crops (val) →
 # calibrate → compare → leave-source-out → card → onnxruntime-node check. Run from anywhere:
 #   training/run.sh [dataset dir, default ../shared/datasets/aigi-v1]
 # Env: MIRAGE_TRAIN_PYTHON (default training/.venv/bin/python), MIRAGE_TRIAGE_OUT (where model.onnx and
-# model.json go, default models/triage/v10: a trial should write elsewhere), COMPARE=0 skips the from-scratch run,
+# model.json go, default models/triage/v11: a trial should write elsewhere), COMPARE=0 skips the from-scratch run,
 # HOLDOUT=0 the leave-source-out check (the card then keeps a leaveSourceOut section only from an
 # earlier holdout run of the same config and training crops).
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$ROOT"
 DATA="$(cd "${1:-$ROOT/../shared/datasets/aigi-v1}" && pwd)"
 PY="${MIRAGE_TRAIN_PYTHON:-$ROOT/training/.venv/bin/python}"
 WORK="$ROOT/training/work"
-OUT="${MIRAGE_TRIAGE_OUT:-$ROOT/models/triage/v10}"
+OUT="${MIRAGE_TRIAGE_OUT:-$ROOT/models/triage/v11}"
 mkdir -p "$OUT"
 # tsx resolves @mirage/* to their TypeScript sources (no build needed) with this condition.
 TSX=(npx tsx --conditions=@mirage/source)

@@ -1,6 +1,6 @@
 """Step "calibrate": scores the TypeScript-made evaluation crops of the val split with the ONNX
-model, aggregates z per image × variant as serving does (the mean logit of the textured crops;
-an image whose crops are all flat is not read, and counted), fits Platt scaling
+model, aggregates z per image × variant as serving does (the mean logit of the textured crops, each
+clipped to ±crop_logit_clip; an image whose crops are all flat is not read, and counted), fits Platt scaling
 pAi = sigmoid(a·z + b) and picks the band thresholds, pooled over every variant.
 
 Platt is fit class-balanced (each class weighs half): pAi is then the evidence read at even prior
@@ -16,7 +16,7 @@ than the mean of 16, so the image calibration would make it overconfident (the r
 consistency and confirmation read crops one by one); it is fit on textured crops, the only ones
 the reasoner reads.
 
-    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v10/model.onnx --out work/model/calibration.json
+    python -m mirage_train.calibrate --eval work/eval-val --model ../models/triage/v11/model.onnx --out work/model/calibration.json
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def image_logits(eval_dir: Path, model: Path, threads: int) -> tuple[list[dict[s
         m = meta[key]
         mask = textured(rms[rows], CONFIG.flat_residual_rms)
         record = {"image": key[0], "variant": key[1], "path": m["path"], "label": 1 if m["label"] == "ai" else 0, "source": m["source"]}
-        z = textured_mean(logits[rows], mask)
+        z = textured_mean(logits[rows], mask, CONFIG.crop_logit_clip)
         if z is None:
             unread.append(record)
             continue
@@ -174,7 +174,7 @@ def main() -> None:
         "pooled": summary(p, y, likely_ai, likely_real, settles),
         "perVariant": per_variant,
         "perSourcePixelsOnly": per_source,
-        "aggregation": {"method": "mean-logit-textured", "flatResidualRms": CONFIG.flat_residual_rms,
+        "aggregation": {"method": "mean-logit-textured", "flatResidualRms": CONFIG.flat_residual_rms, "logitClip": CONFIG.crop_logit_clip,
                         "flatCrops": int(sum(int(r["crops"]) - int(r["texturedCrops"]) for r in records)),
                         "crops": int(sum(int(r["crops"]) for r in records)), "unreadImages": unread},
         "records": records,

@@ -1,7 +1,7 @@
-"""Step "card": writes models/triage/v10/model.json (the model card the TypeScript detector reads)
+"""Step "card": writes models/triage/v11/model.json (the model card the TypeScript detector reads)
 from the outputs of train, finetune, export, quantize, calibrate and compare.
 
-    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v10/model.json
+    python -m mirage_train.card --work work/model --manifest <dataset>/manifest.csv --out ../models/triage/v11/model.json
 """
 
 from __future__ import annotations
@@ -45,15 +45,16 @@ def main() -> None:
                   "normalize": {"mean": 127, "std": 128}, "shape": ["N", 3, c.crop_size, c.crop_size]},
         "output": {"name": "logit", "meaning": "per-crop logit, AI positive, uncalibrated", "shape": ["N", 1]},
         "crops": {"count": c.crop_count, "placement": "cropGrid (libs/imaging/src/crops.ts)", "aggregation": "mean-logit-textured",
-                  "flatResidualRms": c.flat_residual_rms, "minTexturedForBand": c.min_textured_for_band, "unreadImagesVal": len(cal["aggregation"]["unreadImages"]),
+                  "flatResidualRms": c.flat_residual_rms, "logitClip": c.crop_logit_clip, "minTexturedForBand": c.min_textured_for_band, "unreadImagesVal": len(cal["aggregation"]["unreadImages"]),
                   "flatCropsVal": f'{cal["aggregation"]["flatCrops"]} of {cal["aggregation"]["crops"]}',
-                  "aggregationRule": ("z = mean logit of the textured crops: a crop whose luminance residual (pixel minus the mean of its 4 "
+                  "aggregationRule": ("z = mean logit of the textured crops, each clipped to ±logitClip first (one saturated crop "
+                                      "must not outweigh the rest): a crop whose luminance residual (pixel minus the mean of its 4 "
                                       "neighbours) has an RMS under flatResidualRms grey levels is flat and carries no evidence; "
                                       "an image whose crops are all flat is not read by the pixel model; one with fewer than "
                                       "minTexturedForBand textured crops is read but settles no band (UNCERTAIN)"),
                   "source": "decodeImage output (8-bit sRGB RGB, EXIF orientation applied, alpha flattened on white), never resized"},
         "calibration": {**cal["calibration"], "fittedOn": "val: as-uploaded + pixels-only + perturbations",
-                        "formula": "pAi = 1 / (1 + exp(-(a * z + b))), z = mean of the textured crops' logits"},
+                        "formula": "pAi = 1 / (1 + exp(-(a * z + b))), z = mean of the textured crops' logits, each clipped to ±logitClip"},
         "cropCalibration": {**cal["cropCalibration"], "fittedOn": "val textured crops, every variant, each labelled as its image",
                             "formula": "pAi of one crop = 1 / (1 + exp(-(a * logit + b)))",
                             "use": "reading a single crop (the reasoner's local consistency and confirmation); images use calibration"},

@@ -36,7 +36,7 @@ from threadpoolctl import threadpool_limits
 from .config import CONFIG
 from .data import read_index
 from .model import TriageNet, normalise
-from .texture import stored_rms, textured
+from .texture import clipped_mean, stored_rms, textured
 from .train import TRAIN_FEATURES, Probe, build_net, fit_probe, seed_everything
 
 F32 = npt.NDArray[np.float32]
@@ -125,15 +125,16 @@ def fit_fold(fold: str) -> tuple[str, Probe, int]:
 
 
 def probe_parts(probe: Probe, features: F32) -> dict[str, float]:
-    """Mean crop logit of one image: as shipped, linear half alone, MLP half alone."""
+    """One image's logit as serving aggregates its crops (clipped mean): as shipped, linear half alone, MLP half alone."""
     linear, mlp = probe.parts(features)
-    return {"shipped": float(probe.mix(linear, mlp).mean()), "linear": float(linear.mean()), "mlp": float(mlp.mean())}
+    clip = CONFIG.crop_logit_clip
+    return {"shipped": clipped_mean(probe.mix(linear, mlp), clip), "linear": clipped_mean(linear, clip), "mlp": clipped_mean(mlp, clip)}
 
 
 @torch.no_grad()
 def seen_logit(net: TriageNet, features: F32) -> float:
-    """Mean crop logit of the train step's net (its probe saw every training source)."""
-    return float(net.features_logit(torch.from_numpy(features)).mean())
+    """The image's logit by the train step's net (its probe saw every training source), crops aggregated as serving does."""
+    return clipped_mean(net.features_logit(torch.from_numpy(features))[:, 0].numpy().astype(np.float64), CONFIG.crop_logit_clip)
 
 
 def score_image(fold: str, probe: Probe, net: TriageNet, image: EvalImage) -> dict[str, object]:

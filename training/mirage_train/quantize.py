@@ -14,7 +14,7 @@ faster than float).
 Calibration and agreement use training crops only (train-crops.npz, two disjoint samples): val
 stays for calibration of pAi and the thresholds, which the next steps fit on this model's logits.
 
-    python -m mirage_train.quantize --work work/model --float work/model/model-float.onnx --out ../models/triage/v10/model.onnx
+    python -m mirage_train.quantize --work work/model --float work/model/model-float.onnx --out ../models/triage/v11/model.onnx
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ CONFIG.flat_residual_rms grey levels is flat: a clipped or smooth backdrop, a bl
 carries no forensic trace, and what the model reads there is the backdrop's level — in aigi-v1 a
 clipped-white studio catalogue (real) against near-white generator backdrops (AI), a shortcut of
 the dataset (training/README.md, "Flat crops carry no evidence"). An image's logit is the mean over
-its textured crops; an image with none is not read.
+its textured crops, each clipped to ±CONFIG.crop_logit_clip first; an image with none is not read.
 """
 
 from __future__ import annotations
@@ -40,8 +40,14 @@ def textured(rms: F64, flat_below: float) -> npt.NDArray[np.bool_]:
     return rms >= flat_below
 
 
-def textured_mean(logits: F64, mask: npt.NDArray[np.bool_]) -> float | None:
-    """Mean logit of the textured crops, or None when every crop is flat (the image is not read)."""
+def clipped_mean(logits: F64, clip: float) -> float:
+    """The image's logit from its crops' logits: each clipped to ±clip, then averaged (serving's
+    `PixelModel.aggregate`)."""
+    return float(np.clip(logits, -clip, clip).mean())
+
+
+def textured_mean(logits: F64, mask: npt.NDArray[np.bool_], clip: float) -> float | None:
+    """clipped_mean of the textured crops, or None when every crop is flat (the image is not read)."""
     if not mask.any():
         return None
-    return float(logits[mask].mean())
+    return clipped_mean(logits[mask], clip)

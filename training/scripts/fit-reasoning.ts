@@ -1,9 +1,9 @@
 /**
- * Fits the forensic reasoner's card (models/reasoning/forensic-v10/model.json) on val:
+ * Fits the forensic reasoner's card (models/reasoning/forensic-v11/model.json) on val:
  *   1. MIRAGE_REASONING_CARD_DIR=none npx mirage eval --data <dataset> --split val --protocol pixels-only \
  *        --perturb all --mode deep --records work/reasoning/val-deep.jsonl --out work/reasoning/val-deep.json
  *   2. npx tsx --conditions=@mirage/source training/scripts/fit-reasoning.ts --data <dataset> \
- *        --records work/reasoning/val-deep.jsonl --out models/reasoning/forensic-v10/model.json
+ *        --records work/reasoning/val-deep.jsonl --out models/reasoning/forensic-v11/model.json
  * The records carry, per image and variant, the log-odds triage, the first look and the whole
  * examination read (uncalibrated). This fits two logistic regressions on them, the thresholds of
  * the bands, and the adaptive stopping rule. Every record must come from the val split: the script

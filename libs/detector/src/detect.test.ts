@@ -27,8 +27,8 @@ describe("detect() with the shipped model", () => {
 
   it("names the model and fills every timing", async () => {
     const detection = await detector.detect(await grainJpeg(640, 480));
-    expect(detector.modelVersion).toBe("triage-v10");
-    expect(detection.verdict.modelVersions?.triage).toBe("triage-v10");
+    expect(detector.modelVersion).toBe("triage-v11");
+    expect(detection.verdict.modelVersions?.triage).toBe("triage-v11");
     expect(detection.pixel?.logits).toHaveLength(detector.pixelModel!.card.crops.count);
     expect(detection.verdict.evidence.at(-1)?.kind).toBe("pixel-model");
     expect(detection.timings.totalMs).toBeGreaterThan(0);

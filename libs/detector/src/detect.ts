@@ -10,7 +10,7 @@ import type { ModelCard } from "./model-card.js";
 import { loadPixelModel, type InferenceRecord, type PixelModel, type PixelScore } from "./pixel-model.js";
 
 /** The shipped triage model, relative to this file (src/ or dist/ alike). */
-export const defaultModelDir = fileURLToPath(new URL("../../../models/triage/v10/", import.meta.url));
+export const defaultModelDir = fileURLToPath(new URL("../../../models/triage/v11/", import.meta.url));
 
 /** Options of {@link createDetector}. */
 export interface DetectorOptions {
@@ -66,7 +66,7 @@ export interface Detection {
 export interface Detector {
   /** The loaded pixel model, or null when running on provenance alone. */
   readonly pixelModel: PixelModel | null;
-  /** The triage model version named in verdicts ("triage-v10", or "provenance-only"). */
+  /** The triage model version named in verdicts ("triage-v11", or "provenance-only"). */
   readonly modelVersion: string;
   detect(bytes: Uint8Array, options?: DetectOptions): Promise<Detection>;
   close(): Promise<void>;

@@ -26,6 +26,8 @@ export const modelCardSchema = z.object({
    * being flat and carrying no evidence (an image with none is not read). An image with fewer than
    * `minTexturedForBand` textured crops is read but settles no band: the calibration was fit on
    * images showing the model most of their crops (cards before v10 lack it: 1, any reading).
+   * Each crop's logit is clipped to ±`logitClip` before the mean, so that one saturated crop does
+   * not outweigh the rest (cards before v11 lack it: no clip).
    */
   crops: z.discriminatedUnion("aggregation", [
     z.object({ count: z.number().int().positive(), aggregation: z.literal("mean-logit") }),
@@ -34,6 +36,7 @@ export const modelCardSchema = z.object({
       aggregation: z.literal("mean-logit-textured"),
       flatResidualRms: z.number().nonnegative(),
       minTexturedForBand: z.number().int().positive().default(1),
+      logitClip: z.number().positive().optional(),
     }),
   ]),
   calibration: z.object({ method: z.enum(["platt", "temperature"]), a: z.number(), b: z.number() }),

@@ -181,8 +181,18 @@ describe("loadPixelModel with the shipped model", () => {
       expect(model.isTextured(extractCrop(image, 3 * size, 0, size))).toBe(false);
       const logits = await model.scoreCrops(textured);
       expect(score.logits).toEqual(logits);
-      expect(score.logit).toBeCloseTo(logits.reduce((a, b) => a + b, 0) / logits.length, 6);
+      expect(score.logit).toBeCloseTo(model.aggregate(logits), 6);
       expect(score.pAi).toBeCloseTo(model.calibrate(score.logit), 10);
+    }));
+
+  it("lets no single crop outweigh the rest: crop logits are clipped to the card's ±logitClip before the mean", () =>
+    withShippedModel(async (model) => {
+      const { crops } = model.card;
+      expect(crops.aggregation === "mean-logit-textured" && crops.logitClip).toBe(3);
+      // One saturated crop among three mild ones: the plain mean would read 2.25, a confident AI.
+      expect(model.aggregate([12, -1, -1, -1])).toBeCloseTo(0, 10);
+      expect(model.aggregate([-12, 1, 1, 1])).toBeCloseTo(0, 10);
+      expect(model.aggregate([2.5, -0.5])).toBeCloseTo(1, 10);
     }));
 
   it("refuses an image whose every crop is flat, with a typed error that says why", () =>

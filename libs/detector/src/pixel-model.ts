@@ -51,7 +51,7 @@ export interface PixelScore {
   crops: Array<{ x: number; y: number; size: number }>;
   /** Crops of the grid left unread because they are flat (see {@link PixelModel.isTextured}). */
   flatCrops: number;
-  /** The aggregated logit (mean over the crops read). */
+  /** The aggregated logit over the crops read ({@link PixelModel.aggregate}). */
   logit: number;
   /** Calibrated probability that the image is AI-generated. */
   pAi: number;
@@ -63,7 +63,7 @@ export interface PixelScore {
 /** A loaded pixel model: the ONNX session and its card. */
 export interface PixelModel {
   readonly card: ModelCard;
-  /** "<name>-<version>", e.g. "triage-v10". */
+  /** "<name>-<version>", e.g. "triage-v11". */
   readonly version: string;
   /** The execution providers the session runs on, in priority order: the first takes every operator it supports. */
   readonly executionProviders: readonly ExecutionProviderName[];
@@ -86,6 +86,11 @@ export interface PixelModel {
   scoreImage(image: DecodedImage, count?: number): Promise<PixelScore>;
   /** Scores given crops (all of the card's crop size); returns their logits. */
   scoreCrops(crops: Crop[]): Promise<number[]>;
+  /**
+   * The image's logit from its crops' logits, as the card's calibration was fit: the mean, each
+   * crop clipped to ±`crops.logitClip` first where the card sets it.
+   */
+  aggregate(logits: readonly number[]): number;
   /** Turns an aggregated logit into a calibrated pAi. */
   calibrate(logit: number): number;
   /** Turns one crop's logit into a pAi calibrated for a crop read alone (the card's cropCalibration, else calibrate). */
@@ -118,6 +123,10 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
   const flatBelow = card.crops.aggregation === "mean-logit-textured" ? card.crops.flatResidualRms : undefined;
   const isTextured = (crop: Crop) => flatBelow === undefined || hasTexture(crop, flatBelow);
   const calibrateCrop = platt(card.cropCalibration ?? card.calibration);
+  const clip = card.crops.aggregation === "mean-logit-textured" ? card.crops.logitClip : undefined;
+  const aggregate = (logits: readonly number[]) =>
+    logits.reduce((sum, l) => sum + (clip === undefined ? l : Math.max(-clip, Math.min(clip, l))), 0) /
+    logits.length;
 
   async function infer(crops: Crop[], calls: number): Promise<number[]> {
     if (crops.length === 0) return [];
@@ -154,6 +163,7 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
     version: `${card.name}-${card.version}`,
     executionProviders: active,
     skippedExecutionProviders: skipped,
+    aggregate,
     calibrate,
     calibrateCrop,
     scoreCrops,
@@ -180,7 +190,7 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
       }
       const t1 = performance.now();
       const logits = await scoreCrops(crops);
-      const logit = logits.reduce((a, b) => a + b, 0) / logits.length;
+      const logit = aggregate(logits);
       return {
         logits,
         crops: crops.map(({ x, y }) => ({ x, y, size })),

@@ -19,7 +19,7 @@ export interface Analytic {
   grid: Grid;
   positions: Position[];
   views: ViewScore[];
-  /** The pixel model's calibration applied to the mean logit over every crop of every view. */
+  /** The pixel model's calibration applied to every crop of every view, aggregated as the card says. */
   pixelPAi: number;
   consistency: Consistency;
   noise: NoiseFindings;
@@ -60,7 +60,7 @@ export async function runAnalytic(exam: Examination, first: FirstLook): Promise<
     signal,
   );
   const views = [first.view, ...augmented];
-  const pixelPAi = model.calibrate(mean(views.flatMap((v) => v.logits)));
+  const pixelPAi = model.calibrate(model.aggregate(views.flatMap((v) => v.logits)));
   const viewGap = Math.max(...views.map((v) => v.pAi)) - Math.min(...views.map((v) => v.pAi));
   trace.add(
     ReasoningStage.ANALYTIC,

@@ -17,7 +17,7 @@ const pixelCard = (thresholds: { likelyAi: number; likelyReal: number; strictLik
 describe("the shipped reasoning card", () => {
   it("was fit on val, for the shipped pixel model, and says on which data", () => {
     const triageCard = JSON.parse(
-      readFileSync(new URL("../../../models/triage/v10/model.json", import.meta.url), "utf8"),
+      readFileSync(new URL("../../../models/triage/v11/model.json", import.meta.url), "utf8"),
     ) as { name: string; version: string };
     expect(shipped.triageModel).toBe(`${triageCard.name}-${triageCard.version}`);
     expect(shipped.fitOn.split).toBe("val");

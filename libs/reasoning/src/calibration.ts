@@ -8,7 +8,7 @@ import { logOdds } from "./stats.js";
 
 /** The shipped card of the forensic reasoner's calibration (fit on val by training/scripts/fit-reasoning.ts). */
 export const defaultReasoningCardDir = fileURLToPath(
-  new URL("../../../models/reasoning/forensic-v10/", import.meta.url),
+  new URL("../../../models/reasoning/forensic-v11/", import.meta.url),
 );
 
 const probability = z.number().min(0).max(1);
@@ -79,7 +79,7 @@ export function readReasoningCard(dir: string): ReasoningCard {
  * for this pixel model): the pixel model's own calibration, thresholds and easy-case margins.
  */
 export interface ReasoningCalibration {
-  /** The card's version ("forensic-v10"), or null when uncalibrated. */
+  /** The card's version ("forensic-v11"), or null when uncalibrated. */
   readonly version: string | null;
   readonly thresholds: ModelCard["thresholds"];
   /** pAi after the first look; `lo` and `triage` are log-odds in the pixel model's calibration. */

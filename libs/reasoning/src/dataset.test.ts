@@ -127,7 +127,7 @@ describe.skipIf(!sharedAvailable("datasets/aigi-v1"))("on real and AI images of 
             ? /^the pixels read as a photograph: \d+% of \d+ crops/
             : /^the evidence is not strong enough either way \(pAi 0\.\d\d\)/;
       expect(explanation, row.path).toMatch(expected);
-      expect(verdict.modelVersions?.reasoning).toBe("forensic-v10");
+      expect(verdict.modelVersions?.reasoning).toBe("forensic-v11");
       valid(verdict);
     }
   });

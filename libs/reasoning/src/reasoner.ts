@@ -16,7 +16,7 @@ export interface ReasonerOptions {
    */
   budget?: Partial<ExaminationBudget>;
   /**
-   * The reasoning card (models/reasoning/forensic-v10: the examination's calibration, thresholds
+   * The reasoning card (models/reasoning/forensic-v11: the examination's calibration, thresholds
    * and adaptive stopping rule, fit on val). Default: the shipped card, used only when it was fit
    * on the detector's own pixel model; null: uncalibrated (the pixel model's card alone), which is
    * how training/scripts/fit-reasoning.ts collects the readings it fits.
@@ -56,7 +56,7 @@ export interface AnalyzeOptions {
 
 /** The reasoning engine. */
 export interface Reasoner {
-  /** Version named in verdicts' modelVersions.reasoning ("forensic-v10", or "forensic-uncalibrated"). */
+  /** Version named in verdicts' modelVersions.reasoning ("forensic-v11", or "forensic-uncalibrated"). */
   readonly version: string;
   /**
    * The thresholds its examined verdicts are read against (the reasoning card's, or the pixel

@@ -4,7 +4,7 @@ import { throwIfAborted } from "./abort.js";
 import { TTA_GAP, type Analytic } from "./analytic.js";
 import type { Examination } from "./examination.js";
 import { shiftedGrid } from "./grid.js";
-import { logOdds, mean } from "./stats.js";
+import { logOdds } from "./stats.js";
 import { p2, plural } from "./text.js";
 import { reencodeJpeg, scoreViews, texturedPositions, viewDescriptions, type ViewSpec } from "./views.js";
 
@@ -96,7 +96,7 @@ export async function reflect(exam: Examination, analytic: Analytic, reasons: Re
   const crops = views.reduce((n, v) => n + v.logits.length, 0);
   const all = [...analytic.views, ...views];
   const pooled = all.flatMap((v) => v.logits);
-  const pooledPixel = model.calibrate(mean(pooled));
+  const pooledPixel = model.calibrate(model.aggregate(pooled));
 
   const weighed = [
     `pooled over all ${plural(pooled.length, "crop")} of ${all.length} views the pixels read ${p2(pooledPixel)}`,

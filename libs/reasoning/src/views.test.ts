@@ -26,7 +26,7 @@ describe("views", () => {
     expect(b!.logits).toHaveLength(9);
     expect(a!.logits.every((l) => l > 2)).toBe(true);
     expect(b!.logits.every((l) => l < -2)).toBe(true);
-    expect(a!.pAi).toBeCloseTo(model.calibrate(a!.meanLogit), 12);
+    expect(a!.pAi).toBeCloseTo(model.calibrate(a!.logit), 12);
     await detector.close();
   });
 

@@ -9,7 +9,6 @@ import {
 } from "@mirage/imaging";
 import { throwIfAborted } from "./abort.js";
 import type { Position } from "./grid.js";
-import { mean } from "./stats.js";
 
 /** The views the examination scores; each is a set of crops of one version of the pixels. */
 export type ViewName = "original" | "mirrored" | "jpeg90" | "shifted" | "shifted-mirrored" | "jpeg75";
@@ -38,8 +37,9 @@ export interface ViewScore {
   positions: Position[];
   /** Per-crop logits, in position order. */
   logits: number[];
-  meanLogit: number;
-  /** The card's calibration applied to the view's mean logit. */
+  /** The view's logit: its crops aggregated as the card says (PixelModel.aggregate). */
+  logit: number;
+  /** The card's calibration applied to the view's logit. */
   pAi: number;
 }
 
@@ -70,13 +70,13 @@ export async function scoreViews(
   return specs.map((spec) => {
     const own = logits.slice(offset, offset + spec.positions.length);
     offset += spec.positions.length;
-    const meanLogit = mean(own);
+    const logit = model.aggregate(own);
     return {
       name: spec.name,
       positions: spec.positions,
       logits: own,
-      meanLogit,
-      pAi: model.calibrate(meanLogit),
+      logit,
+      pAi: model.calibrate(logit),
     };
   });
 }

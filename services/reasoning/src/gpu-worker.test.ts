@@ -239,7 +239,7 @@ describe("execution providers at start-up", () => {
           expect(readiness.checks.executionProvider).toBe("cpu (cuda unavailable)");
           const m = await scrape(server);
           expect(
-            m('mirage_model_execution_provider{model="triage-v10",provider="cpu",requested="cuda,cpu"}'),
+            m('mirage_model_execution_provider{model="triage-v11",provider="cpu",requested="cuda,cpu"}'),
           ).toBe(1);
         } finally {
           await server.close();

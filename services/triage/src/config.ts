@@ -8,7 +8,7 @@ export const triageConfigSchema = z.object({
   TRIAGE_LISTEN: z.string().default("0.0.0.0:50051"),
   /** /metrics, /healthz, /readyz. */
   TRIAGE_METRICS_PORT: envInt(9465, 0, 65535),
-  /** Model card directory; default the shipped models/triage/v10. */
+  /** Model card directory; default the shipped models/triage/v11. */
   MIRAGE_TRIAGE_MODEL_DIR: z.string().optional(),
   /** Crops of concurrent requests that share one inference, and how long a request waits for company. */
   TRIAGE_BATCH_MAX_CROPS: envInt(32, 1, 1024),
