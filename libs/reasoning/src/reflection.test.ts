@@ -29,7 +29,7 @@ async function unstableCase() {
     name,
     positions,
     logits: positions.map(() => logit),
-    logit: logit,
+    logit,
     pAi: model.calibrate(logit),
   });
   const views = [view("original", 2), view("mirrored", 2), view("jpeg90", -0.5)];
