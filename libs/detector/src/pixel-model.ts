@@ -123,10 +123,9 @@ export async function loadPixelModel(dir: string, options: PixelModelOptions = {
   const flatBelow = card.crops.aggregation === "mean-logit-textured" ? card.crops.flatResidualRms : undefined;
   const isTextured = (crop: Crop) => flatBelow === undefined || hasTexture(crop, flatBelow);
   const calibrateCrop = platt(card.cropCalibration ?? card.calibration);
-  const clip = card.crops.aggregation === "mean-logit-textured" ? card.crops.logitClip : undefined;
+  const clip = (card.crops.aggregation === "mean-logit-textured" && card.crops.logitClip) || Infinity;
   const aggregate = (logits: readonly number[]) =>
-    logits.reduce((sum, l) => sum + (clip === undefined ? l : Math.max(-clip, Math.min(clip, l))), 0) /
-    logits.length;
+    logits.reduce((sum, l) => sum + Math.max(-clip, Math.min(clip, l)), 0) / logits.length;
 
   async function infer(crops: Crop[], calls: number): Promise<number[]> {
     if (crops.length === 0) return [];
