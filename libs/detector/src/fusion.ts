@@ -80,13 +80,16 @@ export function fuse(input: FusionInput): Fused {
   const fewCrops = input.pixel.logits.length < minTextured;
   if (fewCrops) evidence.push(fewCropsEvidence(input.pixel.logits.length, minTextured));
   const band = fewCrops ? Band.UNCERTAIN : bandOf(pAi, input.thresholds, input.policy);
-  const label =
-    band === Band.LIKELY_AI
-      ? Label.AI_GENERATED
-      : band === Band.LIKELY_REAL
-        ? Label.REAL
-        : Label.NEEDS_REVIEW;
-  return { pAi, band, label, decidedBy: DecidedBy.TRIAGE, evidence };
+  return { pAi, band, label: labelOf(band), decidedBy: DecidedBy.TRIAGE, evidence };
+}
+
+/** The published label of a band: LIKELY_AI is AI_GENERATED, LIKELY_REAL is REAL, the rest goes to a person. */
+export function labelOf(band: Band): Label {
+  return band === Band.LIKELY_AI
+    ? Label.AI_GENERATED
+    : band === Band.LIKELY_REAL
+      ? Label.REAL
+      : Label.NEEDS_REVIEW;
 }
 
 /** Reads a calibrated pAi against the thresholds; policy strict narrows LIKELY_REAL. */

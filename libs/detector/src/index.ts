@@ -12,7 +12,7 @@
  */
 export { createDetector, defaultModelDir, minTexturedForBand } from "./detect.js";
 export type { Detection, DetectOptions, Detector, DetectorOptions, DetectTimings } from "./detect.js";
-export { bandOf, fuse, pixelEvidence, regionName } from "./fusion.js";
+export { bandOf, fuse, labelOf, pixelEvidence, regionName } from "./fusion.js";
 export type { Fused, FusionInput, Policy } from "./fusion.js";
 export { loadPixelModel, sigmoid, whyPixelsUnreadable } from "./pixel-model.js";
 export type { InferenceRecord, PixelModel, PixelModelOptions, PixelScore } from "./pixel-model.js";

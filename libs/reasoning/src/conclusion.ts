@@ -9,7 +9,7 @@ import {
   VerdictSchema,
   type Verdict,
 } from "@mirage/contracts";
-import { bandOf, type Detection, type ModelCard, type Policy } from "@mirage/detector";
+import { bandOf, labelOf, type Detection, type ModelCard, type Policy } from "@mirage/detector";
 import type { Consistency } from "./consistency.js";
 import { explain } from "./explanation.js";
 import type { NoiseFindings } from "./noise-findings.js";
@@ -97,12 +97,7 @@ export function conclude(basis: Basis, input: ConclusionInput): Verdict {
       // As in triage's fusion: a reading of too little of the image settles no band.
       const tooFew = basis.positions < basis.minPositions;
       const band = tooFew ? Band.UNCERTAIN : bandOf(pAi, basis.thresholds, policy);
-      label =
-        band === Band.LIKELY_AI
-          ? Label.AI_GENERATED
-          : band === Band.LIKELY_REAL
-            ? Label.REAL
-            : Label.NEEDS_REVIEW;
+      label = labelOf(band);
       text = tooFew
         ? `pAi ${p2(pAi)} ${basis.how}, but only ${plural(basis.positions, "textured crop")} of the image (fewer than ${basis.minPositions}): too little to decide from its pixels, so ${bandName(band)} → ${labelName(label)}.`
         : `pAi ${p2(pAi)} ${basis.how}, read against the thresholds (${thresholdsText(basis.thresholds, policy)}): ${bandName(band)} → ${labelName(label)}. ${explain(label, pAi, basis.findings, detection)}`;

@@ -1,6 +1,5 @@
 import { clone, create } from "@bufbuild/protobuf";
 import {
-  Band,
   DecidedBy,
   EvidenceSchema,
   Label,
@@ -11,7 +10,7 @@ import {
   type ReasoningStep,
   type Verdict,
 } from "@mirage/contracts";
-import { bandOf, type ModelCard, type Policy } from "@mirage/detector";
+import { bandOf, labelOf as labelOfBand, type ModelCard, type Policy } from "@mirage/detector";
 import type { MirageError } from "@mirage/errors";
 import type { VlmConclusion } from "./answer.js";
 
@@ -45,12 +44,7 @@ export function logOddsShift(
 
 /** The label a pAi reads as under the thresholds and policy, as the forensic conclusion reads it. */
 export function labelOf(pAi: number, thresholds: Thresholds, policy: Policy): Label {
-  const band = bandOf(pAi, thresholds, policy);
-  return band === Band.LIKELY_AI
-    ? Label.AI_GENERATED
-    : band === Band.LIKELY_REAL
-      ? Label.REAL
-      : Label.NEEDS_REVIEW;
+  return labelOfBand(bandOf(pAi, thresholds, policy));
 }
 
 /** "AI at ≥ 0.80, real at ≤ 0.20 under the default policy". */
