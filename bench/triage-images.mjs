@@ -23,7 +23,7 @@ export async function twoMegapixelJpegs(datasetDir, count) {
       .withMetadata()
       .jpeg({ quality: 90 })
       .toBuffer();
-    images.push({ name: r[col("path")], bytes: new Uint8Array(bytes) });
+    images.push({ name: r[col("path")], bytes: new Uint8Array(bytes), orientation: meta.orientation ?? 1 });
   }
   return images;
 }

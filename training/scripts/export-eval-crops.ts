@@ -5,7 +5,7 @@
  * model to calibrate and choose thresholds (training/mirage_train/calibrate.py).
  *
  *   npx tsx training/scripts/export-eval-crops.ts --data ../shared/datasets/aigi-v1 --split val \
- *     --size 128 --count 4 --out training/work/eval-val
+ *     --size 128 --count 16 --out training/work/eval-val
  *
  * Output: crops.npy (uint8 [M, size, size, 3]), crops.csv (one row per crop: image, variant, path,
  * label, source, generator, crop, x, y) and failures.csv (variants serving could not decode).
