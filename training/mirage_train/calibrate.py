@@ -34,10 +34,9 @@ from sklearn.linear_model import LogisticRegression
 
 from .config import CONFIG
 from .crops import normalise
-from .metrics import F64, bands, summary, threshold_for_fpr, threshold_for_miss
+from .metrics import F64, TARGETS, bands, choose_bands, summary
 from .texture import stored_rms, textured, textured_mean
 
-TARGETS = {"likelyAiFprReal": 0.01, "likelyRealMissAi": 0.02, "strictLikelyRealMissAi": 0.005}
 BOOTSTRAP_REPLICATES = 2000
 
 
@@ -89,14 +88,6 @@ def fit_platt(z: F64, y: np.ndarray) -> dict[str, str | float | int]:
     platt = LogisticRegression(C=1e6, max_iter=1000, class_weight="balanced").fit(z[:, None], y)
     return {"method": "platt", "classWeight": "balanced", "a": round(float(platt.coef_[0, 0]), 6),
             "b": round(float(platt.intercept_[0]), 6), "samples": int(len(z))}
-
-
-def choose_bands(p: F64, y: npt.NDArray[np.int64]) -> tuple[float, float, float]:
-    """likelyAi, likelyReal and strictLikelyReal for pooled pAi p and labels y (TARGETS)."""
-    likely_ai = threshold_for_fpr(p[y == 0], TARGETS["likelyAiFprReal"])
-    likely_real = min(threshold_for_miss(p[y == 1], TARGETS["likelyRealMissAi"]), likely_ai)
-    strict = min(threshold_for_miss(p[y == 1], TARGETS["strictLikelyRealMissAi"]), likely_real)
-    return likely_ai, likely_real, strict
 
 
 def band_intervals(p: F64, y: npt.NDArray[np.int64], image: npt.NDArray[np.int64], pixels_only: npt.NDArray[np.bool_],

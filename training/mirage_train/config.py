@@ -34,10 +34,10 @@ class ModelConfig:
     # (training/README.md, "Flat crops carry no evidence").
     flat_residual_rms: float = 0.25
     # Each crop's logit is clipped to ±crop_logit_clip before the mean: one saturated crop (a logit
-    # of ±12) otherwise outweighs many. On v10's val crop logits, split-half (Platt and bands fit on
-    # half of val's images, read on the other half): escalation 39.2 → 35.5 %, FPR 1.61 → 1.53 %,
-    # misses 3.30 → 3.16 %, AUROC and balanced accuracy unchanged; flat over 2-4, 3 its middle
-    # (training/README.md, "Clipping crop logits before the mean").
+    # of ±12) otherwise outweighs many. On v10's val crop logits, split-half (mirage_train.splithalf:
+    # bands fit on half of val's images, read on the other half): escalation 39.2 → 35.4 %, FPR
+    # 1.62 → 1.60 %, misses 3.25 → 3.16 %, AUROC and balanced accuracy unchanged; flat over 2-4, 3
+    # its middle (training/README.md, "Clipping crop logits before the mean").
     crop_logit_clip: float = 3.0
     # Fewest textured crops whose mean may settle a band alone (serving sends fewer to review). The
     # calibration and thresholds are fit on images showing the model 9-16 textured crops; on v10's

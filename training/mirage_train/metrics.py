@@ -9,6 +9,10 @@ from sklearn.metrics import roc_auc_score
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
+# What the band thresholds hold on val (the issue's targets): false positives on real photos at
+# LIKELY_AI, missed AI images at LIKELY_REAL, and the same at policy strict's LIKELY_REAL.
+TARGETS = {"likelyAiFprReal": 0.01, "likelyRealMissAi": 0.02, "strictLikelyRealMissAi": 0.005}
+
 
 def bands(p_ai: F64, likely_ai: float, likely_real: float,
           settles: npt.NDArray[np.bool_] | None = None) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -59,3 +63,11 @@ def threshold_for_miss(ai_scores: F64, target: float) -> float:
     t = float(np.floor(ordered[allowed] * 1e4) / 1e4)
     assert (ai_scores < t).mean() <= target + 1e-12
     return t
+
+
+def choose_bands(p: F64, y: I64) -> tuple[float, float, float]:
+    """likelyAi, likelyReal and strictLikelyReal for pooled pAi p and labels y (TARGETS)."""
+    likely_ai = threshold_for_fpr(p[y == 0], TARGETS["likelyAiFprReal"])
+    likely_real = min(threshold_for_miss(p[y == 1], TARGETS["likelyRealMissAi"]), likely_ai)
+    strict = min(threshold_for_miss(p[y == 1], TARGETS["strictLikelyRealMissAi"]), likely_real)
+    return likely_ai, likely_real, strict
