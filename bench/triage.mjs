@@ -81,9 +81,10 @@ if (!isMainThread) {
   const totals = column("totalMs");
   // Phones store most portrait photos sideways (EXIF orientation 5–8): decode turns them upright,
   // a copy of every pixel, so their cost is shown apart from the upright photos'.
-  const sideways = (i) => images[i % images.length].orientation >= 5;
+  const isSideways = (image) => image.orientation >= 5;
+  const sideways = (i) => isSideways(images[i % images.length]);
   const totalsWhere = (keep) => totals.filter((_, i) => keep(i));
-  const sidewaysCount = images.filter((image) => image.orientation >= 5).length;
+  const sidewaysCount = images.filter(isSideways).length;
 
   const throughput = async (workers, perWorker) => {
     const pool = Array.from(

@@ -5,7 +5,13 @@ import { bandOf, fuse, regionName } from "./fusion.js";
 import type { PixelScore } from "./pixel-model.js";
 
 const thresholds = { likelyAi: 0.9, likelyReal: 0.2, strictLikelyReal: 0.05 };
-const none: ProvenanceReport = { evidence: [], decisiveAi: false, problems: [] };
+/** A provenance report of these findings, decisive when one of them is (as analyzeProvenance reports). */
+const reportOf = (...evidence: ProvenanceReport["evidence"]): ProvenanceReport => ({
+  evidence,
+  decisiveAi: evidence.some((e) => e.decisive),
+  problems: [],
+});
+const none = reportOf();
 const crops = [
   { x: 0, y: 0, size: 100 },
   { x: 200, y: 0, size: 100 },
@@ -28,19 +34,13 @@ const image = { width: 300, height: 300 };
 
 describe("fuse", () => {
   it("lets decisive provenance win over the pixels", () => {
-    const provenance: ProvenanceReport = {
-      decisiveAi: true,
-      problems: [],
-      evidence: [
-        {
-          kind: "generator-metadata",
-          summary: "ComfyUI workflow in PNG text chunks.",
-          weight: 1,
-          decisive: true,
-          details: {},
-        },
-      ],
-    };
+    const provenance = reportOf({
+      kind: "generator-metadata",
+      summary: "ComfyUI workflow in PNG text chunks.",
+      weight: 1,
+      decisive: true,
+      details: {},
+    });
     const fused = fuse({ provenance, pixel: pixel(0.1), thresholds, image, policy: "default" });
     expect(fused).toMatchObject({
       label: Label.AI_GENERATED,
@@ -75,19 +75,13 @@ describe("fuse", () => {
   });
 
   it("treats camera EXIF as weak evidence only", () => {
-    const camera: ProvenanceReport = {
-      decisiveAi: false,
-      problems: [],
-      evidence: [
-        {
-          kind: "camera-exif",
-          summary: "Camera EXIF: Canon EOS 5D.",
-          weight: -0.25,
-          decisive: false,
-          details: {},
-        },
-      ],
-    };
+    const camera = reportOf({
+      kind: "camera-exif",
+      summary: "Camera EXIF: Canon EOS 5D.",
+      weight: -0.25,
+      decisive: false,
+      details: {},
+    });
     const withExif = fuse({ provenance: camera, pixel: pixel(0.95), thresholds, image, policy: "default" });
     expect(withExif.pAi).toBeLessThan(0.95);
     expect(withExif.pAi).toBeGreaterThan(0.85);
@@ -105,19 +99,13 @@ describe("fuse", () => {
 
   it("without pixel evidence, lets weak provenance move pAi but settle nothing", () => {
     // A valid but untrusted C2PA claim of algorithmic media on a graphic with no textured crop.
-    const algorithmic: ProvenanceReport = {
-      decisiveAi: false,
-      problems: [],
-      evidence: [
-        {
-          kind: "c2pa",
-          summary: "C2PA manifest declares algorithmicMedia; signer not on the trust list.",
-          weight: 0.6,
-          decisive: false,
-          details: {},
-        },
-      ],
-    };
+    const algorithmic = reportOf({
+      kind: "c2pa",
+      summary: "C2PA manifest declares algorithmicMedia; signer not on the trust list.",
+      weight: 0.6,
+      decisive: false,
+      details: {},
+    });
     const fused = fuse({
       provenance: algorithmic,
       pixelsUnread: "Every one of the 16 crops is flat",
