@@ -23,7 +23,10 @@ class ModelConfig:
     # Each crop is read by every backbone listed; their features are concatenated. Val AUROC
     # pixels-only / pooled: Lite0 0.936 / 0.921, Lite1 0.936 / 0.919, both to stage 5 0.951 / 0.935,
     # Lite0 + Lite1 cut after stage 4 0.950 / 0.936 for 20 % less compute (training/README.md,
-    # "Two backbones").
+    # "Two backbones"). Lite0 alone reading 32 crops costs the same in Node and reads val about as
+    # well (split-half escalation 33.0 against 35.4 %, AUROC 0.949 both, misses 3.38 against 3.16 %),
+    # which did not pass the rule written for it (training/README.md, "Measured after v11: a
+    # distilled one-trunk student").
     backbones: tuple[BackboneSpec, ...] = (BackboneSpec("lite0", 5, (3, 4, 5)), BackboneSpec("lite1", 4, (3, 4)))
     # One 128² crop says little; the mean of more separates the classes: val AUROC 0.889 with 4,
     # 0.928 with 16, flat beyond (training/README.md, "The shipped model").
