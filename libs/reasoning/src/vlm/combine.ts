@@ -10,7 +10,7 @@ import {
   type ReasoningStep,
   type Verdict,
 } from "@mirage/contracts";
-import { bandOf, labelOf as labelOfBand, type ModelCard, type Policy } from "@mirage/detector";
+import { bandOf, labelOf, type ModelCard, type Policy } from "@mirage/detector";
 import type { MirageError } from "@mirage/errors";
 import type { VlmConclusion } from "./answer.js";
 
@@ -43,8 +43,8 @@ export function logOddsShift(
 }
 
 /** The label a pAi reads as under the thresholds and policy, as the forensic conclusion reads it. */
-export function labelOf(pAi: number, thresholds: Thresholds, policy: Policy): Label {
-  return labelOfBand(bandOf(pAi, thresholds, policy));
+export function labelAt(pAi: number, thresholds: Thresholds, policy: Policy): Label {
+  return labelOf(bandOf(pAi, thresholds, policy));
 }
 
 /** "AI at ≥ 0.80, real at ≤ 0.20 under the default policy". */
@@ -81,7 +81,7 @@ export function move(
 ): Moved {
   const shift = logOddsShift(conclusion, weight);
   const pAi = shift === 0 ? forensic.pAi : sigmoid(logit(forensic.pAi) + shift);
-  const read = labelOf(pAi, thresholds, policy);
+  const read = labelAt(pAi, thresholds, policy);
   if (read === Label.REAL && forensic.label !== Label.REAL) {
     return { shift, pAi, label: Label.NEEDS_REVIEW, withheld: Label.REAL };
   }

@@ -35,7 +35,7 @@ import {
   type VlmReply,
   type VlmTestServer,
 } from "../testing/index.js";
-import { labelOf } from "./combine.js";
+import { labelAt } from "./combine.js";
 
 const { HEURISTIC, ANALYTIC, REFLECTION, CONCLUSION } = ReasoningStage;
 const MODEL = "test-vlm";
@@ -255,7 +255,7 @@ describe("the VLM backend against a local OpenAI-compatible server", () => {
       const { verdict, alone } = await run(vlm({ weight: c.weight }));
       expect(logit(verdict.pAi) - logit(alone.pAi)).toBeCloseTo(c.shift, 6);
       expect(Math.abs(logit(verdict.pAi) - logit(alone.pAi))).toBeLessThanOrEqual(c.weight + 1e-9);
-      expect(verdict.label).toBe(labelOf(verdict.pAi, thresholds, "default"));
+      expect(verdict.label).toBe(labelAt(verdict.pAi, thresholds, "default"));
       expect(verdict.decidedBy).toBe(DecidedBy.REASONING);
     }
     // A strong "ai" from the VLM takes the uncertain warm image past the AI threshold.
@@ -482,7 +482,7 @@ describe("the thresholds the VLM backend reads its moved pAi against", () => {
         const bytes = await png(textured(128, 96, () => colour));
         const detection = await detector.detect(bytes, { policy });
         const verdict = await forensic.analyze({ bytes, detection, mode: "deep", policy });
-        expect(verdict.label).toBe(labelOf(verdict.pAi, thresholds, policy));
+        expect(verdict.label).toBe(labelAt(verdict.pAi, thresholds, policy));
       }
     }
   });

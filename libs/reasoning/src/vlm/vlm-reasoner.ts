@@ -14,8 +14,8 @@ import { streamChatCompletion } from "./chat-stream.js";
 import {
   fallbackVerdict,
   judgedVerdict,
+  labelAt,
   labelName,
-  labelOf,
   move,
   thresholdsText,
   type Thresholds,
@@ -138,7 +138,7 @@ export function createVlmReasoner(options: VlmReasonerOptions): Reasoner {
     const moved = move(verdict, conclusion, settings.weight, thresholds, input.policy);
     const evidence =
       conclusion.decisive_evidence.length > 0 ? ` Decisive: ${conclusion.decisive_evidence.join("; ")}.` : "";
-    const reads = labelName(labelOf(moved.pAi, thresholds, input.policy));
+    const reads = labelName(labelAt(moved.pAi, thresholds, input.policy));
     const outcome =
       moved.withheld !== null
         ? `${reads}, but the VLM alone never makes REAL a case the forensic examination did not call REAL: ${labelName(moved.label)}.`
