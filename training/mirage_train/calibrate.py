@@ -34,7 +34,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .config import CONFIG
 from .crops import normalise
-from .metrics import F64, TARGETS, bands, choose_bands, summary
+from .metrics import F64, TARGETS, bands, choose_bands, settles_band, summary
 from .texture import stored_rms, textured, textured_mean
 
 BOOTSTRAP_REPLICATES = 2000
@@ -138,8 +138,7 @@ def main() -> None:
     likely_ai, likely_real, strict = choose_bands(p, y)
     image = np.array([r["image"] for r in records], dtype=np.int64)
     pixels_only = np.array([r["variant"] == "pixels-only" for r in records])
-    # Serving lets no band be settled by fewer textured crops than the card's minTexturedForBand.
-    settles = np.array([int(r["texturedCrops"]) >= CONFIG.min_textured_for_band for r in records])
+    settles = np.array([settles_band(int(r["texturedCrops"])) for r in records])
 
     variants = sorted({str(r["variant"]) for r in records})
     per_variant = {}

@@ -6,12 +6,20 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
 
+from .config import CONFIG
+
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 # What the band thresholds hold on val (the issue's targets): false positives on real photos at
 # LIKELY_AI, missed AI images at LIKELY_REAL, and the same at policy strict's LIKELY_REAL.
 TARGETS = {"likelyAiFprReal": 0.01, "likelyRealMissAi": 0.02, "strictLikelyRealMissAi": 0.005}
+
+
+def settles_band(textured_crops: int) -> bool:
+    """Whether an image shows the model enough textured crops for its pAi to settle a band alone:
+    serving sends one with fewer than the card's minTexturedForBand to review whatever its pAi."""
+    return textured_crops >= CONFIG.min_textured_for_band
 
 
 def bands(p_ai: F64, likely_ai: float, likely_real: float,

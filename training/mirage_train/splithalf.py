@@ -28,7 +28,7 @@ import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
 
 from .config import CONFIG
-from .metrics import F64, bands, choose_bands
+from .metrics import F64, bands, choose_bands, settles_band
 from .texture import clipped_mean
 
 Mask = npt.NDArray[np.bool_]
@@ -50,7 +50,7 @@ def check(records: list[dict[str, object]], clip: float, splits: int, seed: int)
     y = np.array([int(r["label"]) for r in records], dtype=np.int64)
     image = np.array([int(r["image"]) for r in records], dtype=np.int64)
     pixels_only = np.array([r["variant"] == "pixels-only" for r in records])
-    settles = np.array([int(r["texturedCrops"]) >= CONFIG.min_textured_for_band for r in records])
+    settles = np.array([settles_band(int(r["texturedCrops"])) for r in records])
     z = np.array([clipped_mean(np.asarray(r["cropLogits"], dtype=np.float64), clip) for r in records])
     p: F64 = 1.0 / (1.0 + np.exp(-z))
     held: dict[str, list[float]] = {"escalation": [], "escalationPixelsOnly": [], "fprReal": [], "missAi": []}
